@@ -1,0 +1,38 @@
+"""keras-seq2seq: sequence-to-sequence learning with recurrent encoder-decoder networks on Keras 3.
+
+The public names are imported on first use, so `import seq2seq` (and `seq2seq --help`)
+stays fast until a model is needed.
+"""
+
+from importlib import import_module
+
+__version__ = "0.1.0"
+
+_PUBLIC = {
+    "ConfigError": "seq2seq.errors",
+    "CorpusError": "seq2seq.errors",
+    "ModelFileError": "seq2seq.errors",
+    "Seq2SeqError": "seq2seq.errors",
+    "ModelConfig": "seq2seq.config",
+    "TrainConfig": "seq2seq.config",
+    "Corpus": "seq2seq.data.corpus",
+    "read_corpus": "seq2seq.data.corpus",
+    "read_parallel": "seq2seq.data.corpus",
+    "read_tatoeba": "seq2seq.data.corpus",
+    "Vocabulary": "seq2seq.data.vocabulary",
+    "Seq2Seq": "seq2seq.models.seq2seq",
+    "train": "seq2seq.training",
+    "load": "seq2seq.saving",
+}
+
+__all__ = sorted(_PUBLIC)
+
+
+def __getattr__(name):
+    if name in _PUBLIC:
+        return getattr(import_module(_PUBLIC[name]), name)
+    raise AttributeError(f"module 'seq2seq' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(list(globals()) + __all__)

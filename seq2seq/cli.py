@@ -1,0 +1,237 @@
+"""The `seq2seq` command: thin sub-commands over the library (train, translate, demo, info).
+
+A mistake a user can make ends with one line on standard error and exit status 2;
+`--debug` shows the full traceback instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from seq2seq.errors import Seq2SeqError
+
+USAGE_ERROR = 2
+
+
+class UsageError(Seq2SeqError):
+    """A command-line argument is missing or invalid."""
+
+
+class Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line, raised rather than printed."""
+
+    def error(self, message):
+        raise UsageError(f"{self.prog}: {message} (see {self.prog} --help)")
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    debug = "--debug" in argv
+    try:
+        args = build_parser().parse_args(argv)
+        if not hasattr(args, "run"):
+            raise UsageError("seq2seq: choose a command: train, translate, demo or info (see seq2seq --help)")
+        quiet_tensorflow(debug)
+        return args.run(args) or 0
+    except (Seq2SeqError, OSError) as error:
+        if debug:
+            raise
+        message = str(error) if isinstance(error, Seq2SeqError) else f"{getattr(error, 'filename', '') or ''}: {error.strerror or error}".lstrip(": ")
+        print(f"seq2seq: error: {message}", file=sys.stderr)
+        return USAGE_ERROR
+    except KeyboardInterrupt:
+        print("seq2seq: interrupted", file=sys.stderr)
+        return 130
+
+
+def build_parser() -> Parser:
+    parser = Parser(prog="seq2seq", description="Sequence-to-sequence learning with recurrent encoder-decoders on Keras 3.")
+    parser.add_argument("--debug", action="store_true", help="show full tracebacks and library logs")
+    commands = parser.add_subparsers(title="commands", parser_class=Parser)
+    add_train_command(commands)
+    add_translate_command(commands)
+    add_demo_command(commands)
+    add_info_command(commands)
+    return parser
+
+
+def add_train_command(commands) -> None:
+    train = commands.add_parser("train", help="train a model on a corpus and save it")
+    train.add_argument("data", nargs="?", help="a Tatoeba/Anki file: source<TAB>target[<TAB>attribution] per line")
+    train.add_argument("--source-file", help="line-aligned parallel files: the source side")
+    train.add_argument("--target-file", help="line-aligned parallel files: the target side")
+    train.add_argument("--out", required=True, help="where to write the model (.keras)")
+    train.add_argument("--limit", type=positive_int, help="use only the first N pairs")
+    train.add_argument("--skip-bad-lines", action="store_true", help="skip and count malformed lines")
+    train.add_argument("--preset", default="classic", help="named architecture (default: classic)")
+    train.add_argument("--cell", choices=["lstm", "gru"])
+    train.add_argument("--units", type=positive_int)
+    train.add_argument("--layers", type=positive_int)
+    train.add_argument("--embedding-dim", type=positive_int, help="embed tokens (default: one-hot)")
+    train.add_argument("--dropout", type=float)
+    train.add_argument("--tokenizer", choices=["char", "word"])
+    train.add_argument("--lowercase", action="store_true", default=None)
+    train.add_argument("--epochs", type=positive_int, default=10)
+    train.add_argument("--batch-size", type=positive_int, default=64)
+    train.add_argument("--learning-rate", type=float, default=1e-3)
+    train.add_argument("--validation-split", type=float, default=0.2)
+    train.add_argument("--seed", type=int, default=0)
+    train.set_defaults(run=run_train)
+
+
+def add_translate_command(commands) -> None:
+    translate = commands.add_parser("translate", help="translate texts with a trained model")
+    translate.add_argument("model", help="a model file written by seq2seq train")
+    translate.add_argument("texts", nargs="*", help="texts to translate (default: one per line from standard input)")
+    translate.add_argument("--interactive", action="store_true", help="type sentences at a prompt")
+    translate.add_argument("--batch-size", type=positive_int, default=256)
+    translate.add_argument("--max-length", type=positive_int, help="longest output in tokens")
+    translate.set_defaults(run=run_translate)
+
+
+def add_demo_command(commands) -> None:
+    demo = commands.add_parser("demo", help="train on a built-in task (numbers in English words to French words)")
+    demo.add_argument("--out", default="demo-model.keras", help="where to save the model")
+    demo.add_argument("--epochs", type=positive_int, default=10)
+    demo.add_argument("--seed", type=int, default=0)
+    demo.set_defaults(run=run_demo)
+
+
+def add_info_command(commands) -> None:
+    info = commands.add_parser("info", help="describe a model file")
+    info.add_argument("model")
+    info.set_defaults(run=run_info)
+
+
+def run_train(args) -> int:
+    from seq2seq.config import ModelConfig, TrainConfig
+    from seq2seq.data.corpus import read_corpus
+    from seq2seq.training import train
+
+    corpus = read_corpus(
+        args.data,
+        source_file=args.source_file,
+        target_file=args.target_file,
+        limit=args.limit,
+        skip_bad_lines=args.skip_bad_lines,
+    ) if args.data or args.source_file or args.target_file else _missing_data()
+    model_config = ModelConfig.from_preset(
+        args.preset,
+        cell=args.cell,
+        units=args.units,
+        layers=args.layers,
+        embedding_dim=args.embedding_dim,
+        dropout=args.dropout,
+        tokenizer=args.tokenizer,
+        lowercase=args.lowercase,
+    )
+    train_config = TrainConfig(
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        learning_rate=args.learning_rate,
+        validation_split=args.validation_split,
+        seed=args.seed,
+    )
+    skipped = f", {corpus.skipped} malformed lines skipped" if corpus.skipped else ""
+    print(f"Read {len(corpus)} pairs from {' and '.join(corpus.sources)}{skipped}.")
+    model = train(corpus.pairs, model_config, train_config, data_description=f"{len(corpus)} pairs from {', '.join(corpus.sources)}")
+    model.save(args.out)
+    summary = model.training_summary
+    print(f"Saved {args.out} (best epoch {summary['best_epoch']}, validation loss {summary['best_validation_loss']}).")
+    return 0
+
+
+def _missing_data():
+    raise UsageError("seq2seq train: give a corpus file, or both --source-file and --target-file")
+
+
+def run_translate(args) -> int:
+    from seq2seq.saving import load
+
+    model = load(args.model)
+    options = {"batch_size": args.batch_size, "max_length": args.max_length}
+    if args.interactive:
+        return interactive_loop(model, options)
+    texts = args.texts or [line.rstrip("\n") for line in sys.stdin]
+    for translation in model.translate(texts, **options):
+        print(translation)
+    return 0
+
+
+def interactive_loop(model, options: dict) -> int:
+    """Read a sentence, print its translation, until end of input or an empty line."""
+    print("Type a sentence and press Enter; an empty line or Ctrl-D ends.", file=sys.stderr)
+    while True:
+        try:
+            text = input("> ")
+        except EOFError:
+            break
+        if not text.strip():
+            break
+        print(model.translate([text], **options)[0], flush=True)
+    return 0
+
+
+def run_demo(args) -> int:
+    from seq2seq.demo import run_demo as demo
+
+    demo(out=args.out, epochs=args.epochs, seed=args.seed)
+    return 0
+
+
+def run_info(args) -> int:
+    from seq2seq.saving import load
+
+    model = load(args.model)
+    print(describe(model))
+    return 0
+
+
+def describe(model) -> str:
+    """A few lines: architecture, vocabularies, parameters, training data."""
+    config = model.model_config
+    inputs = "one-hot" if config.embedding_dim is None else f"embedding {config.embedding_dim}"
+    lines = [
+        f"architecture: preset {config.preset}, {config.layers} x {config.cell.upper()} {config.units} encoder and decoder, {inputs} inputs, dropout {config.dropout}",
+        f"tokenizer: {config.tokenizer}{' (lower-cased)' if config.lowercase else ''}",
+        f"vocabulary: source {len(model.source_vocab)} tokens, target {len(model.target_vocab)} tokens",
+        f"parameters: {model.count_params():,}",
+        f"decoder states: {', '.join(model.state_names)}",
+    ]
+    lines.append("training:")
+    lines += [f"  {key.replace('_', ' ')}: {value}" for key, value in model.training_summary.items() if value not in ("", None)]
+    return "\n".join(lines)
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def quiet_tensorflow(debug: bool) -> None:
+    """Keep native libraries' log lines off the terminal (unless --debug).
+
+    TensorFlow's C++ side writes start-up notes straight to file descriptor 2. Point that
+    descriptor at /dev/null and give Python's `sys.stderr` a copy of the original, so our
+    own messages and Python warnings still show. Skipped where Keras is already imported
+    (a Python program calling `main`), since the start-up lines are then long past.
+    """
+    if debug or "keras" in sys.modules:
+        return
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    sys.stderr.flush()
+    original = os.dup(2)
+    with open(os.devnull, "w") as devnull:
+        os.dup2(devnull.fileno(), 2)
+    sys.stderr = os.fdopen(original, "w", buffering=1)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

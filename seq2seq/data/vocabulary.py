@@ -1,0 +1,85 @@
+"""Vocabulary: a tokenizer plus a fixed table of tokens and their integer ids.
+
+Ids 0-3 are the special tokens: padding (0), unknown, start and end of sequence. The other
+tokens follow in order of falling frequency, ties broken by the token itself, so the same
+corpus always gives the same ids.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+
+from seq2seq.data.tokenizers import Tokenizer, tokenizer_from_config
+
+PAD, UNK, START, END = "<pad>", "<unk>", "<s>", "</s>"
+SPECIAL_TOKENS = (PAD, UNK, START, END)
+
+
+class Vocabulary:
+    """Maps text to ids (`encode`) and ids back to text (`decode`)."""
+
+    pad_id, unk_id, start_id, end_id = 0, 1, 2, 3
+
+    def __init__(self, tokens: Sequence[str], tokenizer: Tokenizer):
+        tokens = list(tokens)
+        if tuple(tokens[: len(SPECIAL_TOKENS)]) != SPECIAL_TOKENS:
+            tokens = list(SPECIAL_TOKENS) + [t for t in tokens if t not in SPECIAL_TOKENS]
+        self.tokens = tokens
+        self.tokenizer = tokenizer
+        self.token_to_id = {token: index for index, token in enumerate(tokens)}
+        if len(self.token_to_id) != len(tokens):
+            raise ValueError("a vocabulary cannot hold the same token twice.")
+
+    @classmethod
+    def build(
+        cls,
+        texts: Iterable[str],
+        tokenizer: Tokenizer,
+        max_size: int | None = None,
+        min_frequency: int = 1,
+    ) -> "Vocabulary":
+        """Count the tokens of `texts`; keep the `max_size` most frequent seen `min_frequency` times."""
+        counts = Counter(token for text in texts for token in tokenizer.tokenize(text))
+        for special in SPECIAL_TOKENS:
+            counts.pop(special, None)
+        ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+        kept = [token for token, count in ranked if count >= min_frequency]
+        return cls(kept if max_size is None else kept[:max_size], tokenizer)
+
+    def __len__(self) -> int:
+        return len(self.tokens)
+
+    def encode(self, text: str) -> list[int]:
+        """Token ids of `text`, unknown tokens mapped to `unk_id`; no start or end id."""
+        return [self.token_to_id.get(token, self.unk_id) for token in self.tokenizer.tokenize(text)]
+
+    def unknown_tokens(self, text: str) -> list[str]:
+        """The tokens of `text` that are not in the vocabulary, in order of appearance."""
+        seen: dict[str, None] = {}
+        for token in self.tokenizer.tokenize(text):
+            if token not in self.token_to_id:
+                seen.setdefault(token)
+        return list(seen)
+
+    def decode(self, ids: Iterable[int]) -> str:
+        """Text of `ids`, stopping at the first end id and skipping padding and start ids."""
+        tokens = []
+        for index in ids:
+            index = int(index)
+            if index == self.end_id:
+                break
+            if index in (self.pad_id, self.start_id):
+                continue
+            tokens.append(self.tokens[index] if 0 <= index < len(self.tokens) else UNK)
+        return self.tokenizer.detokenize(tokens)
+
+    def get_config(self) -> dict:
+        return {"tokens": list(self.tokens), "tokenizer": self.tokenizer.get_config()}
+
+    @classmethod
+    def from_config(cls, config: dict) -> "Vocabulary":
+        return cls(config["tokens"], tokenizer_from_config(config["tokenizer"]))
+
+    def __repr__(self) -> str:
+        return f"Vocabulary(size={len(self)}, tokenizer={self.tokenizer.name!r})"

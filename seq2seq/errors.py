@@ -1,0 +1,17 @@
+"""Errors a user can cause. Each message is one sentence that says what to do."""
+
+
+class Seq2SeqError(Exception):
+    """Base class of every error a user can cause; its message is one sentence."""
+
+
+class CorpusError(Seq2SeqError, ValueError):
+    """A corpus file cannot be read as the format it claims."""
+
+
+class ConfigError(Seq2SeqError, ValueError):
+    """A model, training or search setting has an invalid value."""
+
+
+class ModelFileError(Seq2SeqError):
+    """A file cannot be loaded as a keras-seq2seq model."""

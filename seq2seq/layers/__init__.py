@@ -1,0 +1,1 @@
+"""Keras layers of the encoder-decoder models, registered for `.keras` files."""

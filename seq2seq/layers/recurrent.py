@@ -1,0 +1,88 @@
+"""Stacks of recurrent layers and the names of their states.
+
+An LSTM layer carries two states (`h`, `c`), a GRU layer one (`h`). A stack of N layers
+carries the states of each layer in order: `[h_0, c_0, h_1, c_1, ...]`.
+"""
+
+from __future__ import annotations
+
+import keras
+
+from seq2seq.layers.token_inputs import token_input_layer
+
+RNN_CLASSES = {"lstm": keras.layers.LSTM, "gru": keras.layers.GRU}
+STATE_KINDS = {"lstm": ("h", "c"), "gru": ("h",)}
+
+
+def state_names(cell: str, layers: int) -> list[str]:
+    """Names of the states of a stack, e.g. `["state_h_0", "state_c_0"]` for one LSTM."""
+    return [f"state_{kind}_{layer}" for layer in range(layers) for kind in STATE_KINDS[cell]]
+
+
+def recurrent_stack(cell: str, units: int, layers: int, dropout: float, prefix: str) -> list:
+    """`layers` recurrent layers returning full sequences and their final states."""
+    rnn_class = RNN_CLASSES[cell]
+    return [
+        rnn_class(
+            units,
+            return_sequences=True,
+            return_state=True,
+            dropout=dropout,
+            name=f"{prefix}_{cell}_{index}",
+        )
+        for index in range(layers)
+    ]
+
+
+def split_states(states: list, cell: str) -> list[list]:
+    """Group a flat state list into one list per layer."""
+    per_layer = len(STATE_KINDS[cell])
+    return [list(states[i : i + per_layer]) for i in range(0, len(states), per_layer)]
+
+
+def run_stack(rnn_layers: list, inputs, mask, initial_states: list | None, cell: str, training=None):
+    """Run a stack over whole sequences; return (last layer outputs, flat final states)."""
+    grouped = split_states(initial_states, cell) if initial_states else [None] * len(rnn_layers)
+    outputs, final_states = inputs, []
+    for layer, layer_states in zip(rnn_layers, grouped):
+        outputs, *states = layer(outputs, mask=mask, initial_state=layer_states, training=training)
+        final_states.extend(states)
+    return outputs, final_states
+
+
+def step_stack(rnn_layers: list, inputs, states: list, cell: str):
+    """Advance a stack by one time step with its cells: `inputs (batch, features)`."""
+    outputs, new_states = inputs, []
+    for layer, layer_states in zip(rnn_layers, split_states(states, cell)):
+        outputs, layer_new = layer.cell(outputs, layer_states, training=False)
+        new_states.extend(layer_new)
+    return outputs, new_states
+
+
+class RecurrentStackLayer(keras.layers.Layer):
+    """Shared settings of the encoder and decoder: token inputs and a recurrent stack."""
+
+    stack_prefix = "rnn"  # names the recurrent layers: "<prefix>_lstm_0", ...
+    token_input_name = "tokens"
+
+    def __init__(self, vocab_size, cell="lstm", units=256, layers=1, embedding_dim=None, dropout=0.0, **kwargs):
+        super().__init__(**kwargs)
+        self.vocab_size = vocab_size
+        self.cell = cell
+        self.units = units
+        self.layers = layers
+        self.embedding_dim = embedding_dim
+        self.dropout = dropout
+        self.token_input = token_input_layer(vocab_size, embedding_dim, name=self.token_input_name)
+        self.rnn_layers = recurrent_stack(cell, units, layers, dropout, prefix=self.stack_prefix)
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "vocab_size": self.vocab_size,
+            "cell": self.cell,
+            "units": self.units,
+            "layers": self.layers,
+            "embedding_dim": self.embedding_dim,
+            "dropout": self.dropout,
+        }

@@ -1,0 +1,108 @@
+"""Training: vocabularies from the training pairs, `keras.Model.fit`, the best epoch kept."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+
+import keras
+from keras import ops
+
+from seq2seq.config import ModelConfig, TrainConfig
+from seq2seq.data.batching import teacher_forcing_arrays
+from seq2seq.data.corpus import split_pairs
+from seq2seq.data.tokenizers import tokenizer_from_config
+from seq2seq.data.vocabulary import Vocabulary
+from seq2seq.errors import ConfigError
+from seq2seq.metrics import TokenAccuracy
+from seq2seq.models.seq2seq import Seq2Seq
+
+
+class KeepBestWeights(keras.callbacks.Callback):
+    """Remember the weights of the epoch with the lowest validation loss; restore them at the end."""
+
+    def __init__(self, monitor: str = "val_loss"):
+        super().__init__()
+        self.monitor = monitor
+        self.best_value = float("inf")
+        self.best_epoch = None
+        self.best_weights = None
+
+    def on_epoch_end(self, epoch, logs=None):
+        value = (logs or {}).get(self.monitor)
+        if value is not None and value < self.best_value:
+            self.best_value, self.best_epoch = float(value), epoch + 1
+            self.best_weights = self.model.get_weights()
+
+    def on_train_end(self, logs=None):
+        if self.best_weights is not None:
+            self.model.set_weights(self.best_weights)
+
+
+def build_vocabularies(pairs, model_config: ModelConfig, train_config: TrainConfig) -> tuple[Vocabulary, Vocabulary]:
+    """Source and target vocabularies counted on `pairs` with the configured tokenizer."""
+    tokenizer_config = {"name": model_config.tokenizer, "lowercase": model_config.lowercase}
+    limits = {"max_size": train_config.max_vocab_size, "min_frequency": train_config.min_frequency}
+    source = Vocabulary.build((s for s, _ in pairs), tokenizer_from_config(tokenizer_config), **limits)
+    target = Vocabulary.build((t for _, t in pairs), tokenizer_from_config(tokenizer_config), **limits)
+    return source, target
+
+
+def compile_for_training(model: Seq2Seq, train_config: TrainConfig) -> None:
+    """Adam, cross-entropy over real tokens only (padding id 0 ignored), token accuracy."""
+    model.compile(
+        optimizer=keras.optimizers.Adam(learning_rate=train_config.learning_rate),
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True, ignore_class=0),
+        metrics=[TokenAccuracy()],
+    )
+
+
+def train(
+    pairs: Sequence[tuple[str, str]],
+    model_config: ModelConfig | None = None,
+    train_config: TrainConfig | None = None,
+    callbacks: Sequence[keras.callbacks.Callback] = (),
+    data_description: str = "",
+) -> Seq2Seq:
+    """Train a new model on `pairs` and return it with the weights of its best epoch."""
+    model_config = model_config or ModelConfig()
+    train_config = train_config or TrainConfig()
+    train_pairs, validation_pairs = split_pairs(list(pairs), train_config.validation_split, seed=train_config.seed)
+    if not train_pairs:
+        raise ConfigError("there are no training pairs left; give more data or a smaller validation split.")
+    keras.utils.set_random_seed(train_config.seed)
+    source_vocab, target_vocab = build_vocabularies(train_pairs, model_config, train_config)
+    summary = {
+        "data": data_description,
+        "training_pairs": len(train_pairs),
+        "validation_pairs": len(validation_pairs),
+        "source_vocabulary": len(source_vocab),
+        "target_vocabulary": len(target_vocab),
+        **train_config.extra,
+    }
+    model = Seq2Seq(model_config, source_vocab, target_vocab, training_summary=summary)
+    compile_for_training(model, train_config)
+    inputs, targets = teacher_forcing_arrays(train_pairs, source_vocab, target_vocab)
+    validation = teacher_forcing_arrays(validation_pairs, source_vocab, target_vocab) if validation_pairs else None
+    keep_best = KeepBestWeights()
+    started = time.perf_counter()
+    history = model.fit(
+        inputs,
+        targets,
+        validation_data=validation,
+        epochs=train_config.epochs,
+        batch_size=train_config.batch_size,
+        shuffle=True,
+        callbacks=[keep_best, *callbacks],
+        verbose=train_config.verbose,
+    )
+    model.training_summary.update(
+        {
+            "epochs": len(history.epoch),
+            "seconds": round(time.perf_counter() - started, 1),
+            "best_epoch": keep_best.best_epoch,
+            "best_validation_loss": None if keep_best.best_epoch is None else round(keep_best.best_value, 4),
+            "final_training_loss": round(float(history.history["loss"][-1]), 4),
+        }
+    )
+    return model

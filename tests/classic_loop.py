@@ -1,0 +1,22 @@
+"""The classic recipe's `decode_sequence`, written by hand over `encoder_model` and `decoder_model`."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def decode_sequence(model, text: str, max_length: int) -> str:
+    """Encode once, then call the decoder model one token at a time, as the classic example does."""
+    source = np.array([model.source_vocab.encode(text)], dtype="int32")
+    states = model.encoder_model.predict(source, verbose=0)
+    states = states if isinstance(states, list) else [states]
+    token = np.array([[model.target_vocab.start_id]], dtype="int32")
+    decoded = []
+    for _ in range(max_length):
+        probabilities, *states = model.decoder_model.predict([token] + states, verbose=0)
+        best = int(np.argmax(probabilities[0, -1]))
+        if best == model.target_vocab.end_id:
+            break
+        decoded.append(best)
+        token = np.array([[best]], dtype="int32")
+    return model.target_vocab.decode(decoded)

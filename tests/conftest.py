@@ -1,0 +1,44 @@
+"""Shared fixtures: the real corpus (skipped where absent) and tiny models."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import keras  # noqa: E402,F401  (imported first, so the CLI under test leaves stderr alone)
+import pytest  # noqa: E402
+
+TATOEBA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "tatoeba" / "fra-eng.txt"
+
+
+@pytest.fixture(scope="session")
+def tatoeba_path() -> Path:
+    """The real English-French corpus beside the checkout; tests that need it skip without it."""
+    if not TATOEBA.is_file():
+        pytest.skip(f"the Tatoeba corpus is not at {TATOEBA}; tests on real data are skipped")
+    return TATOEBA
+
+
+def tiny_model(seed: int = 0, **config):
+    """An untrained model with small, all-different sizes, over real sentences' characters."""
+    import keras
+
+    from seq2seq.config import ModelConfig
+    from seq2seq.data.tokenizers import tokenizer_from_config
+    from seq2seq.data.vocabulary import Vocabulary
+    from seq2seq.models.seq2seq import Seq2Seq
+
+    settings = {"units": 7, "embedding_dim": None, **config}
+    model_config = ModelConfig(**settings)
+    keras.utils.set_random_seed(seed)
+    tokenizer = {"name": model_config.tokenizer, "lowercase": model_config.lowercase}
+    source = Vocabulary.build(["Go.", "Hi.", "Run!", "Who are you?"], tokenizer_from_config(tokenizer))
+    target = Vocabulary.build(["Va !", "Salut !", "Cours !", "Qui êtes-vous ?"], tokenizer_from_config(tokenizer))
+    model = Seq2Seq(model_config, source, target)
+    # Sharpen the untrained output layer: near-uniform probabilities would make greedy
+    # choices hinge on rounding, while a trained model's choices do not.
+    kernel = model.decoder.output_projection.kernel
+    kernel.assign(kernel * 25.0)
+    return model
