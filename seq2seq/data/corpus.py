@@ -124,24 +124,36 @@ def _parse_tatoeba(raw: bytes) -> Pair | None:
     return source, target
 
 
+def _collect(items, parse, error, limit: int | None, skip_bad_lines: bool) -> tuple[list[Pair], int]:
+    """Parse `items` into pairs until `limit`; skip and count bad ones, or raise `error(item, bad)`."""
+    pairs: list[Pair] = []
+    skipped = 0
+    for item in items:
+        try:
+            pair = parse(item)
+        except _BadLine as bad:
+            if not skip_bad_lines:
+                raise error(item, bad) from None
+            skipped += 1
+            continue
+        if pair is not None:
+            pairs.append(pair)
+            if limit is not None and len(pairs) >= limit:
+                break
+    return pairs, skipped
+
+
 def read_tatoeba(path: PathLike, *, limit: int | None = None, skip_bad_lines: bool = False) -> Corpus:
     """Read a Tatoeba/Anki `source<TAB>target[<TAB>attribution]` file (UTF-8, LF or CRLF)."""
     _check_limit(limit)
-    pairs: list[Pair] = []
-    skipped = 0
     with closing(_raw_lines(path)) as lines:
-        for number, raw in enumerate(lines, start=1):
-            try:
-                pair = _parse_tatoeba(raw)
-            except _BadLine as bad:
-                if not skip_bad_lines:
-                    raise _line_error(path, number, str(bad)) from None
-                skipped += 1
-                continue
-            if pair is not None:
-                pairs.append(pair)
-                if limit is not None and len(pairs) >= limit:
-                    break
+        pairs, skipped = _collect(
+            enumerate(lines, start=1),
+            parse=lambda item: _parse_tatoeba(item[1]),
+            error=lambda item, bad: _line_error(path, item[0], str(bad)),
+            limit=limit,
+            skip_bad_lines=skip_bad_lines,
+        )
     if not pairs:
         raise _no_pairs_error(str(path), skipped)
     return Corpus(pairs=pairs, skipped=skipped, sources=(str(path),))
@@ -206,21 +218,14 @@ def read_parallel(
     With `limit`, reading stops after that many pairs, so a length mismatch past it goes unnoticed.
     """
     _check_limit(limit)
-    pairs: list[Pair] = []
-    skipped = 0
     with closing(_aligned(source_path, target_path)) as lines:
-        for number, source_raw, target_raw in lines:
-            try:
-                pair = _parse_parallel(source_path, source_raw, target_path, target_raw, number)
-            except _BadLine as bad:
-                if not skip_bad_lines:
-                    raise CorpusError(f"{bad}; {_SKIP_HINT}") from None
-                skipped += 1
-                continue
-            if pair is not None:
-                pairs.append(pair)
-                if limit is not None and len(pairs) >= limit:
-                    break
+        pairs, skipped = _collect(
+            lines,
+            parse=lambda item: _parse_parallel(source_path, item[1], target_path, item[2], item[0]),
+            error=lambda item, bad: CorpusError(f"{bad}; {_SKIP_HINT}"),
+            limit=limit,
+            skip_bad_lines=skip_bad_lines,
+        )
     if not pairs:
         raise _no_pairs_error(f"{source_path} and {target_path}", skipped)
     return Corpus(pairs=pairs, skipped=skipped, sources=(str(source_path), str(target_path)))
