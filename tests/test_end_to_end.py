@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from classic_loop import decode_sequence
+from seq2seq.classic import decode_sequence
 from seq2seq.config import ModelConfig, TrainConfig
 from seq2seq.data.corpus import read_tatoeba, split_pairs
 from seq2seq.saving import load

@@ -9,8 +9,8 @@ import sys
 import numpy as np
 import pytest
 
-from classic_loop import decode_sequence
 from conftest import tiny_model
+from seq2seq.classic import decode_sequence
 from seq2seq.errors import ModelFileError
 from seq2seq.saving import load
 from seq2seq.translator import default_max_length
@@ -151,3 +151,20 @@ def test_loading_a_truncated_model_says_so(tmp_path):
 def test_loading_a_missing_file_names_it(tmp_path):
     with pytest.raises(ModelFileError, match="no such model file"):
         load(tmp_path / "absent.keras")
+
+
+def test_a_model_written_by_a_newer_format_version_is_refused_with_one_sentence(tmp_path):
+    import zipfile
+
+    path = tmp_path / "model.keras"
+    tiny_model().save(path)
+    with zipfile.ZipFile(path) as archive:
+        members = {name: archive.read(name) for name in archive.namelist()}
+    config = json.loads(members["config.json"])
+    config["config"]["format_version"] = 99
+    members["config.json"] = json.dumps(config).encode()
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    with pytest.raises(ModelFileError, match="format version 99, newer than the 1"):
+        load(path)

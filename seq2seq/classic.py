@@ -1,4 +1,8 @@
-"""The classic recipe's `decode_sequence`, written by hand over `encoder_model` and `decoder_model`."""
+"""The classic recipe's `decode_sequence` loop over `encoder_model` and `decoder_model`.
+
+Kept as the reference that the fast search is checked against (tests, benchmarks, the
+tutorial): it calls `predict` once per output token, one sentence at a time, so it is slow.
+"""
 
 from __future__ import annotations
 
