@@ -6,6 +6,7 @@ import numpy as np
 
 from seq2seq.backend import compile_search
 from seq2seq.data.batching import pad_batch
+from seq2seq.errors import ConfigError
 from seq2seq.search.greedy import GreedySearch
 
 LENGTH_BUCKET = 8  # source lengths are padded up to a multiple of this
@@ -33,6 +34,9 @@ class Translator:
         """Translations of `texts`, in the same order."""
         if isinstance(texts, str):
             raise TypeError("translate() takes a list of texts; wrap a single text in a list.")
+        for name, value in (("batch_size", batch_size), ("max_length", max_length)):
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+                raise ConfigError(f"{name} must be a positive integer, got {value!r}.")
         encoded = [self.model.source_vocab.encode(text) for text in texts]
         results: list[str] = [""] * len(encoded)
         for rows in length_sorted_batches(encoded, batch_size):

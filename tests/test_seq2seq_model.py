@@ -11,7 +11,7 @@ import pytest
 
 from conftest import tiny_model
 from seq2seq.classic import decode_sequence
-from seq2seq.errors import ModelFileError
+from seq2seq.errors import ConfigError, ModelFileError
 from seq2seq.saving import load
 from seq2seq.translator import default_max_length
 
@@ -87,6 +87,13 @@ def test_translate_returns_texts_in_the_callers_order():
 def test_translate_refuses_a_bare_string():
     with pytest.raises(TypeError, match="list of texts"):
         tiny_model().translate("Go.")
+
+
+@pytest.mark.parametrize("options", [{"batch_size": 0}, {"max_length": -1}, {"batch_size": 2.5}])
+def test_translate_names_an_invalid_option(options):
+    name, value = next(iter(options.items()))
+    with pytest.raises(ConfigError, match=f"{name} must be a positive integer, got {value!r}"):
+        tiny_model().translate(["Go."], **options)
 
 
 def test_max_length_caps_the_output_in_tokens():

@@ -49,7 +49,7 @@ class Seq2Seq(keras.Model):
         self.source_vocab = _as_vocabulary(source_vocab)
         self.target_vocab = _as_vocabulary(target_vocab)
         self.training_summary = dict(training_summary or {})
-        self.format_version = format_version
+        # `format_version` is checked by `from_config`; files are always written at FORMAT_VERSION.
         settings = {
             "cell": self.model_config.cell,
             "units": self.model_config.units,
