@@ -30,3 +30,22 @@ def compile_search(function):
 
         return run_without_gradients
     return function
+
+
+def scan(step, init, xs, ys_like):
+    """Run `step(carry, x_t) -> (carry, y_t)` along the first axis of `xs`, differentiably.
+
+    Returns `(final carry, ys stacked on a new first axis)`. `ys_like` is a structure of zero
+    tensors shaped like one `y_t`. On TensorFlow this uses `tf.scan` (Keras' TensorFlow
+    `ops.scan` needs every `y_t` shaped like the carry); elsewhere `keras.ops.scan`.
+    """
+    if keras.backend.backend() != "tensorflow":
+        return keras.ops.scan(step, init, xs)
+    import tensorflow as tf
+
+    def accumulate(accumulated, inputs_t):
+        carry, _ = accumulated
+        return step(carry, inputs_t)
+
+    carries, ys = tf.scan(accumulate, xs, initializer=(init, ys_like))
+    return tf.nest.map_structure(lambda stacked: stacked[-1], carries), ys

@@ -12,12 +12,15 @@ import numpy as np
 def decode_sequence(model, text: str, max_length: int) -> str:
     """Encode once, then call the decoder model one token at a time, as the classic example does."""
     source = np.array([model.source_vocab.encode(text)], dtype="int32")
-    states = model.encoder_model.predict(source, verbose=0)
-    states = states if isinstance(states, list) else [states]
+    encoded = model.encoder_model.predict(source, verbose=0)
+    encoded = encoded if isinstance(encoded, list) else [encoded]
+    count = len(model.state_names)
+    states, memory = encoded[:count], encoded[count:]  # memory: encoder outputs and mask, with attention
     token = np.array([[model.target_vocab.start_id]], dtype="int32")
     decoded = []
     for _ in range(max_length):
-        probabilities, *states = model.decoder_model.predict([token] + states, verbose=0)
+        outputs = model.decoder_model.predict([token] + states + memory, verbose=0)
+        probabilities, states = outputs[0], outputs[1 : 1 + count]
         best = int(np.argmax(probabilities[0, -1]))
         if best == model.target_vocab.end_id:
             break

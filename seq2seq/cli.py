@@ -10,9 +10,11 @@ import argparse
 import os
 import sys
 
+from seq2seq.config import ATTENTIONS, BRIDGES, CELLS, TOKENIZERS, settings_keys
 from seq2seq.errors import Seq2SeqError
 
 USAGE_ERROR = 2
+_SETTING_FLAGS = set(settings_keys())  # `train` flags that may also come from --config
 
 
 class UsageError(Seq2SeqError):
@@ -60,24 +62,36 @@ def build_parser() -> Parser:
 def add_train_command(commands) -> None:
     train = commands.add_parser("train", help="train a model on a corpus and save it")
     train.add_argument("data", nargs="?", help="a Tatoeba/Anki file: source<TAB>target[<TAB>attribution] per line")
-    train.add_argument("--source-file", help="line-aligned parallel files: the source side")
-    train.add_argument("--target-file", help="line-aligned parallel files: the target side")
-    train.add_argument("--out", required=True, help="where to write the model (.keras)")
-    train.add_argument("--limit", type=positive_int, help="use only the first N pairs")
-    train.add_argument("--skip-bad-lines", action="store_true", help="skip and count malformed lines")
-    train.add_argument("--preset", default="classic", help="named architecture (default: classic)")
-    train.add_argument("--cell", choices=["lstm", "gru"])
-    train.add_argument("--units", type=positive_int)
-    train.add_argument("--layers", type=positive_int)
-    train.add_argument("--embedding-dim", type=positive_int, help="embed tokens (default: one-hot)")
-    train.add_argument("--dropout", type=float)
-    train.add_argument("--tokenizer", choices=["char", "word"])
-    train.add_argument("--lowercase", action="store_true", default=None)
-    train.add_argument("--epochs", type=positive_int, default=10)
-    train.add_argument("--batch-size", type=positive_int, default=64)
-    train.add_argument("--learning-rate", type=float, default=1e-3)
-    train.add_argument("--validation-split", type=float, default=0.2)
-    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--config", help="a YAML file of settings (see examples/train.yaml); flags override it")
+    data = train.add_argument_group("data")
+    data.add_argument("--source-file", help="line-aligned parallel files: the source side")
+    data.add_argument("--target-file", help="line-aligned parallel files: the target side")
+    data.add_argument("--out", help="where to write the model (.keras)")
+    data.add_argument("--limit", type=positive_int, help="use only the first N pairs")
+    data.add_argument("--skip-bad-lines", action="store_true", default=None, help="skip and count malformed lines")
+    model = train.add_argument_group("model")
+    model.add_argument("--preset", help="named architecture: classic (default), bidirectional, attention")
+    model.add_argument("--cell", choices=CELLS)
+    model.add_argument("--units", type=positive_int, help="width of each encoder layer (per direction)")
+    model.add_argument("--layers", type=positive_int, help="encoder depth (and decoder depth)")
+    model.add_argument("--decoder-layers", type=positive_int, help="decoder depth, where it differs")
+    model.add_argument("--bidirectional", action="store_true", default=None, help="bidirectional encoder")
+    model.add_argument("--bridge", choices=BRIDGES, help="encoder final states -> decoder initial states")
+    model.add_argument("--attention", choices=ATTENTIONS)
+    model.add_argument("--embedding-dim", type=positive_int, help="embed tokens (default: one-hot)")
+    model.add_argument("--dropout", type=float)
+    model.add_argument("--tokenizer", choices=TOKENIZERS)
+    model.add_argument("--lowercase", action="store_true", default=None)
+    model.add_argument("--vocab-size", type=positive_int, help="word: most frequent kept; subword: pieces (8000)")
+    training = train.add_argument_group("training")
+    training.add_argument("--epochs", type=positive_int)
+    training.add_argument("--batch-size", type=positive_int)
+    training.add_argument("--learning-rate", type=float)
+    training.add_argument("--validation-split", type=float)
+    training.add_argument("--seed", type=int)
+    training.add_argument("--min-frequency", type=positive_int)
+    training.add_argument("--source-embeddings", help="word vectors (GloVe/word2vec text) for the source side")
+    training.add_argument("--target-embeddings", help="word vectors (GloVe/word2vec text) for the target side")
     train.set_defaults(run=run_train)
 
 
@@ -106,45 +120,34 @@ def add_info_command(commands) -> None:
 
 
 def run_train(args) -> int:
-    from seq2seq.config import ModelConfig, TrainConfig
+    from seq2seq.config import DATA_KEYS, ModelConfig, TrainConfig, read_settings_file
     from seq2seq.data.corpus import read_corpus
     from seq2seq.training import train
 
+    settings = read_settings_file(args.config) if args.config else {}
+    settings.update({key: value for key, value in vars(args).items() if value is not None and key in _SETTING_FLAGS})
+    if not settings.get("out"):
+        raise UsageError("seq2seq train: the following arguments are required: --out (or `out:` in --config)")
+    if not (settings.get("data") or settings.get("source_file") or settings.get("target_file")):
+        raise UsageError("seq2seq train: give a corpus file, or both --source-file and --target-file")
     corpus = read_corpus(
-        args.data,
-        source_file=args.source_file,
-        target_file=args.target_file,
-        limit=args.limit,
-        skip_bad_lines=args.skip_bad_lines,
-    ) if args.data or args.source_file or args.target_file else _missing_data()
-    model_config = ModelConfig.from_preset(
-        args.preset,
-        cell=args.cell,
-        units=args.units,
-        layers=args.layers,
-        embedding_dim=args.embedding_dim,
-        dropout=args.dropout,
-        tokenizer=args.tokenizer,
-        lowercase=args.lowercase,
+        settings.get("data"),
+        source_file=settings.get("source_file"),
+        target_file=settings.get("target_file"),
+        limit=settings.get("limit"),
+        skip_bad_lines=bool(settings.get("skip_bad_lines")),
     )
-    train_config = TrainConfig(
-        epochs=args.epochs,
-        batch_size=args.batch_size,
-        learning_rate=args.learning_rate,
-        validation_split=args.validation_split,
-        seed=args.seed,
-    )
+    model_values = {key: settings[key] for key in ModelConfig.field_names() if key in settings and key != "preset"}
+    model_config = ModelConfig.from_preset(settings.get("preset", "classic"), **model_values)
+    train_config = TrainConfig(**{key: settings[key] for key in TrainConfig.field_names() if key in settings})
     skipped = f", {corpus.skipped} malformed lines skipped" if corpus.skipped else ""
     print(f"Read {len(corpus)} pairs from {' and '.join(corpus.sources)}{skipped}.")
-    model = train(corpus.pairs, model_config, train_config, data_description=f"{len(corpus)} pairs from {', '.join(corpus.sources)}")
-    model.save(args.out)
+    description = f"{len(corpus)} pairs from {', '.join(corpus.sources)}"
+    model = train(corpus.pairs, model_config, train_config, data_description=description)
+    model.save(settings["out"])
     summary = model.training_summary
-    print(f"Saved {args.out} (best epoch {summary['best_epoch']}, validation loss {summary['best_validation_loss']}).")
+    print(f"Saved {settings['out']} (best epoch {summary['best_epoch']}, validation loss {summary['best_validation_loss']}).")
     return 0
-
-
-def _missing_data():
-    raise UsageError("seq2seq train: give a corpus file, or both --source-file and --target-file")
 
 
 def run_translate(args) -> int:
@@ -193,8 +196,12 @@ def describe(model) -> str:
     """A few lines: architecture, vocabularies, parameters, training data."""
     config = model.model_config
     inputs = "one-hot" if config.embedding_dim is None else f"embedding {config.embedding_dim}"
+    direction = "bidirectional " if config.bidirectional else ""
     lines = [
-        f"architecture: preset {config.preset}, {config.layers} x {config.cell.upper()} {config.units} encoder and decoder, {inputs} inputs, dropout {config.dropout}",
+        f"architecture: preset {config.preset}",
+        f"  encoder: {config.layers} x {direction}{config.cell.upper()} {config.units}, {inputs} inputs, dropout {config.dropout}",
+        f"  bridge: {config.bridge}",
+        f"  decoder: {config.decoder_depth} x {config.cell.upper()} {config.decoder_units}, attention {config.attention}",
         f"tokenizer: {config.tokenizer}{' (lower-cased)' if config.lowercase else ''}",
         f"vocabulary: source {len(model.source_vocab)} tokens, target {len(model.target_vocab)} tokens",
         f"parameters: {model.count_params():,}",

@@ -13,7 +13,10 @@ from dataclasses import dataclass, field
 from seq2seq.errors import ConfigError
 
 CELLS = ("lstm", "gru")
-TOKENIZERS = ("char", "word")
+TOKENIZERS = ("char", "word", "subword")
+BRIDGES = ("concat", "sum", "dense", "mean", "zero")
+ATTENTIONS = ("none", "bahdanau", "luong-dot", "luong-general")
+DEFAULT_SUBWORD_VOCABULARY = 8000
 
 
 @dataclass(frozen=True)
@@ -22,12 +25,17 @@ class ModelConfig:
 
     preset: str = "classic"  # the named architecture this configuration started from
     cell: str = "lstm"  # recurrent cell of encoder and decoder: "lstm" or "gru"
-    units: int = 256  # width of every recurrent layer
-    layers: int = 1  # stacked recurrent layers in the encoder and in the decoder
+    units: int = 256  # width of each encoder layer (per direction); the decoder's follows the bridge
+    layers: int = 1  # encoder depth, and decoder depth unless decoder_layers is set
+    decoder_layers: int | None = None  # decoder depth where it differs from the encoder's
+    bidirectional: bool = False  # read the source both ways; final states are merged by the bridge
+    bridge: str = "concat"  # encoder final states -> decoder initial states: concat|sum|dense|mean|zero
+    attention: str = "none"  # none | bahdanau (additive) | luong-dot | luong-general, with input feeding
     embedding_dim: int | None = None  # None: one-hot token inputs, as the classic recipe
     dropout: float = 0.0  # dropout on the inputs of every recurrent layer, in training only
-    tokenizer: str = "char"  # how text becomes tokens: "char" or "word"
-    lowercase: bool = False  # lower-case text before tokenizing (word tokenizer)
+    tokenizer: str = "char"  # how text becomes tokens: "char", "word" or "subword" (SentencePiece)
+    lowercase: bool = False  # lower-case text before tokenizing
+    vocab_size: int | None = None  # word: keep the most frequent; subword: pieces per side (default 8000)
 
     def __post_init__(self) -> None:
         self.validate()
@@ -35,16 +43,57 @@ class ModelConfig:
     def validate(self) -> None:
         _require_choice("cell", self.cell, CELLS)
         _require_choice("tokenizer", self.tokenizer, TOKENIZERS)
+        _require_choice("bridge", self.bridge, BRIDGES)
+        _require_choice("attention", self.attention, ATTENTIONS)
         _require_positive_int("units", self.units)
         _require_positive_int("layers", self.layers)
+        for name in ("decoder_layers", "vocab_size"):
+            if getattr(self, name) is not None:
+                _require_positive_int(name, getattr(self, name), hint="or None")
         if self.embedding_dim is not None:
             _require_positive_int("embedding_dim", self.embedding_dim, hint="or None for one-hot inputs")
-        if not isinstance(self.lowercase, bool):
-            raise ConfigError(f"lowercase must be true or false, got {self.lowercase!r}.")
+        for name in ("lowercase", "bidirectional"):
+            if not isinstance(getattr(self, name), bool):
+                raise ConfigError(f"{name} must be true or false, got {getattr(self, name)!r}.")
         if self.preset not in PRESETS:
             raise ConfigError(f"unknown preset {self.preset!r}; choose one of: {', '.join(PRESETS)}.")
         if not _is_number(self.dropout) or not 0.0 <= self.dropout < 1.0:
             raise ConfigError(f"dropout must be a number in [0, 1), got {self.dropout!r}.")
+        self._validate_combination()
+
+    def _validate_combination(self) -> None:
+        if self.bridge == "zero" and self.attention == "none":
+            raise ConfigError(
+                "bridge 'zero' passes no state, so the decoder would never see the source; "
+                "use it with attention (e.g. --attention luong-general) or choose another bridge."
+            )
+        if self.attention == "luong-dot" and self.decoder_units != self.encoder_output_units:
+            raise ConfigError(
+                f"attention 'luong-dot' needs decoder and encoder outputs of one width, but they are "
+                f"{self.decoder_units} and {self.encoder_output_units}; use luong-general, or bridge concat."
+            )
+
+    @property
+    def decoder_depth(self) -> int:
+        """Number of decoder layers."""
+        return self.decoder_layers or self.layers
+
+    @property
+    def encoder_output_units(self) -> int:
+        """Width of the encoder's outputs (both directions concatenated)."""
+        return 2 * self.units if self.bidirectional else self.units
+
+    @property
+    def decoder_units(self) -> int:
+        """Width of each decoder layer: twice the encoder's where a concat bridge joins two directions."""
+        return 2 * self.units if self.bidirectional and self.bridge == "concat" else self.units
+
+    @property
+    def effective_vocab_size(self) -> int | None:
+        """The vocabulary limit per side, with the subword default filled in."""
+        if self.tokenizer == "subword" and self.vocab_size is None:
+            return DEFAULT_SUBWORD_VOCABULARY
+        return self.vocab_size
 
     @classmethod
     def from_preset(cls, name: str = "classic", **overrides) -> "ModelConfig":
@@ -57,21 +106,45 @@ class ModelConfig:
 
     @classmethod
     def from_dict(cls, values: dict) -> "ModelConfig":
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(values) - known)
+        unknown = sorted(set(values) - set(cls.field_names()))
         if unknown:
             raise ConfigError(
-                f"unknown model setting(s) {', '.join(unknown)}; valid ones are: {', '.join(sorted(known))}."
+                f"unknown model setting(s) {', '.join(unknown)}; valid ones are: {', '.join(sorted(cls.field_names()))}."
             )
         return cls(**values)
+
+    @classmethod
+    def field_names(cls) -> list[str]:
+        return [f.name for f in dataclasses.fields(cls)]
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
 
 
-# The classic preset is the seed recipe: one LSTM layer of 256 units, one-hot characters.
+# The three models of the literature. `classic` is the seed recipe: one LSTM layer of 256
+# units over one-hot characters, its final states initialising the decoder.
 PRESETS: dict[str, dict] = {
     "classic": {"cell": "lstm", "units": 256, "layers": 1, "embedding_dim": None, "tokenizer": "char"},
+    "bidirectional": {
+        "cell": "lstm",
+        "units": 256,
+        "layers": 1,
+        "bidirectional": True,
+        "bridge": "concat",
+        "embedding_dim": None,
+        "tokenizer": "char",
+    },
+    "attention": {
+        "cell": "lstm",
+        "units": 256,
+        "layers": 1,
+        "bidirectional": True,
+        "bridge": "dense",
+        "attention": "luong-general",
+        "embedding_dim": 256,
+        "dropout": 0.2,
+        "tokenizer": "subword",
+    },
 }
 
 
@@ -84,23 +157,56 @@ class TrainConfig:
     validation_split: float = 0.2  # share of source sentences held out to pick the best epoch
     learning_rate: float = 1e-3  # Adam step size
     seed: int = 0  # seeds the split, the shuffling and the weight initialisation
-    max_vocab_size: int | None = None  # keep at most this many tokens per side (word tokens)
-    min_frequency: int = 1  # drop tokens seen fewer times than this (word tokens)
+    min_frequency: int = 1  # drop tokens seen fewer times than this (word and subword tokens)
+    source_embeddings: str | None = None  # word vectors (GloVe / word2vec text) for the source embedding
+    target_embeddings: str | None = None  # the same for the target embedding
     verbose: int | str = "auto"  # Keras progress output: "auto", 0, 1 or 2
     extra: dict = field(default_factory=dict)  # free-form notes stored in the model's summary
+
+    @classmethod
+    def field_names(cls) -> list[str]:
+        return [f.name for f in dataclasses.fields(cls) if f.name not in ("extra", "verbose")]
 
     def __post_init__(self) -> None:
         _require_positive_int("epochs", self.epochs)
         _require_positive_int("batch_size", self.batch_size)
         _require_positive_int("min_frequency", self.min_frequency)
-        if self.max_vocab_size is not None:
-            _require_positive_int("max_vocab_size", self.max_vocab_size)
         if not _is_number(self.validation_split) or not 0.0 <= self.validation_split < 1.0:
             raise ConfigError(
                 f"validation_split must be a number in [0, 1), got {self.validation_split!r}."
             )
         if not _is_number(self.learning_rate) or not math.isfinite(self.learning_rate) or self.learning_rate <= 0:
             raise ConfigError(f"learning_rate must be a positive number, got {self.learning_rate!r}.")
+
+
+DATA_KEYS = ("data", "source_file", "target_file", "limit", "skip_bad_lines", "out")
+
+
+def settings_keys() -> list[str]:
+    """Every key a training settings file may hold."""
+    return sorted(set(DATA_KEYS) | set(ModelConfig.field_names()) | set(TrainConfig.field_names()))
+
+
+def read_settings_file(path) -> dict:
+    """Training settings from a YAML mapping; an unknown key fails and lists the valid ones."""
+    import yaml
+
+    try:
+        with open(path, encoding="utf-8") as handle:
+            values = yaml.safe_load(handle)
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such settings file.") from None
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f", line {mark.line + 1}" if mark is not None else ""
+        raise ConfigError(f"{path}{where}: not valid YAML ({getattr(error, 'problem', None) or error}).") from None
+    values = {} if values is None else values
+    if not isinstance(values, dict):
+        raise ConfigError(f"{path}: expected a mapping of settings (key: value), got a {type(values).__name__}.")
+    unknown = sorted(str(key) for key in values if key not in settings_keys())
+    if unknown:
+        raise ConfigError(f"{path}: unknown setting(s) {', '.join(unknown)}; valid ones are: {', '.join(settings_keys())}.")
+    return values
 
 
 def _is_number(value) -> bool:

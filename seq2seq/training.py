@@ -11,7 +11,8 @@ from keras import ops
 from seq2seq.config import ModelConfig, TrainConfig
 from seq2seq.data.batching import teacher_forcing_arrays
 from seq2seq.data.corpus import split_pairs
-from seq2seq.data.tokenizers import tokenizer_from_config
+from seq2seq.data.embeddings import embedding_matrix
+from seq2seq.data.tokenizers import SubwordTokenizer, tokenizer_from_config
 from seq2seq.data.vocabulary import Vocabulary
 from seq2seq.errors import ConfigError
 from seq2seq.metrics import TokenAccuracy
@@ -40,12 +41,37 @@ class KeepBestWeights(keras.callbacks.Callback):
 
 
 def build_vocabularies(pairs, model_config: ModelConfig, train_config: TrainConfig) -> tuple[Vocabulary, Vocabulary]:
-    """Source and target vocabularies counted on `pairs` with the configured tokenizer."""
-    tokenizer_config = {"name": model_config.tokenizer, "lowercase": model_config.lowercase}
-    limits = {"max_size": train_config.max_vocab_size, "min_frequency": train_config.min_frequency}
-    source = Vocabulary.build((s for s, _ in pairs), tokenizer_from_config(tokenizer_config), **limits)
-    target = Vocabulary.build((t for _, t in pairs), tokenizer_from_config(tokenizer_config), **limits)
-    return source, target
+    """Source and target vocabularies counted on `pairs`, each side with its own tokenizer.
+
+    A subword tokenizer (SentencePiece) is first trained on that side's texts.
+    """
+    vocabularies = []
+    for side in (0, 1):
+        texts = [pair[side] for pair in pairs]
+        if model_config.tokenizer == "subword":
+            tokenizer = SubwordTokenizer.train(texts, model_config.effective_vocab_size, model_config.lowercase)
+            limit = None  # SentencePiece already kept the configured number of pieces
+        else:
+            tokenizer = tokenizer_from_config({"name": model_config.tokenizer, "lowercase": model_config.lowercase})
+            limit = model_config.vocab_size
+        vocabularies.append(Vocabulary.build(texts, tokenizer, max_size=limit, min_frequency=train_config.min_frequency))
+    return vocabularies[0], vocabularies[1]
+
+
+def load_pretrained_embeddings(model: Seq2Seq, train_config: TrainConfig) -> dict:
+    """Initialise the embeddings from word-vector files (GloVe / word2vec text); report coverage."""
+    report = {}
+    sides = (("source", model.encoder, model.source_vocab), ("target", model.decoder, model.target_vocab))
+    for side, stack, vocabulary in sides:
+        path = getattr(train_config, f"{side}_embeddings")
+        if path is None:
+            continue
+        if model.model_config.embedding_dim is None:
+            raise ConfigError(f"--{side}-embeddings needs embedded inputs; pass --embedding-dim with the vectors' size.")
+        matrix, found = embedding_matrix(vocabulary, path, model.model_config.embedding_dim, seed=train_config.seed)
+        stack.token_input.embeddings.assign(matrix)
+        report[f"{side}_embeddings"] = f"{path}: {found} of {len(vocabulary) - 4} tokens found"
+    return report
 
 
 def compile_for_training(model: Seq2Seq, train_config: TrainConfig) -> None:
@@ -81,6 +107,7 @@ def train(
         **train_config.extra,
     }
     model = Seq2Seq(model_config, source_vocab, target_vocab, training_summary=summary)
+    model.training_summary.update(load_pretrained_embeddings(model, train_config))
     compile_for_training(model, train_config)
     inputs, targets = teacher_forcing_arrays(train_pairs, source_vocab, target_vocab)
     validation = teacher_forcing_arrays(validation_pairs, source_vocab, target_vocab) if validation_pairs else None

@@ -26,9 +26,14 @@ class Translator:
         self._decode = compile_search(self._decode_batch)
 
     def _decode_batch(self, source_ids, max_lengths):
-        states = self.model.initial_decoder_states(source_ids)
+        states, memory = self.model.encode(source_ids)
+        prepared = self.model.decoder.prepare_memory(memory)
+
+        def step(tokens, states):
+            return self.model.search_step(tokens, states, prepared)
+
         vocab = self.model.target_vocab
-        return self.search(self.model.search_step, states, vocab.start_id, vocab.end_id, max_lengths)
+        return self.search(step, states, vocab.start_id, vocab.end_id, max_lengths)
 
     def translate(self, texts, batch_size: int = 256, max_length: int | None = None) -> list[str]:
         """Translations of `texts`, in the same order."""

@@ -79,7 +79,7 @@ def test_translate_and_info_work_on_a_saved_model(capsys, tmp_path, monkeypatch)
 
     status, out, _ = run_cli(capsys, "info", str(path))
     assert status == 0
-    assert "preset classic, 1 x LSTM 7" in out and f"target {len(model.target_vocab)} tokens" in out
+    assert "preset classic" in out and "encoder: 1 x LSTM 7" in out and f"target {len(model.target_vocab)} tokens" in out
 
 
 def test_interactive_mode_translates_each_typed_line_until_an_empty_one(capsys, tmp_path, monkeypatch):
@@ -92,3 +92,35 @@ def test_interactive_mode_translates_each_typed_line_until_an_empty_one(capsys, 
     printed = [line.removeprefix("> ").removeprefix("> ") for line in out.splitlines()]
     assert printed[:2] == model.translate(["Go.", "Hi."])
     assert model.translate(["Run!"])[0] not in printed[2:] or len(printed) == 2
+
+
+def test_every_setting_is_documented_in_the_example_config():
+    import yaml
+
+    from seq2seq.config import read_settings_file, settings_keys
+
+    example = __import__("pathlib").Path(__file__).resolve().parents[1] / "examples" / "train.yaml"
+    assert sorted(yaml.safe_load(example.read_text())) == settings_keys()
+    assert read_settings_file(example)["preset"] == "attention"
+
+
+def test_a_settings_file_with_an_unknown_key_fails_and_lists_the_valid_keys(capsys, tmp_path):
+    settings = tmp_path / "train.yaml"
+    settings.write_text("units: 8\nhidden_size: 8\n")
+    status, _, err = run_cli(capsys, "train", "--config", str(settings))
+    assert status == 2
+    assert "unknown setting(s) hidden_size" in err and "embedding_dim" in err and "vocab_size" in err
+
+
+def test_flags_override_the_settings_file(capsys, tmp_path):
+    corpus = tmp_path / "pairs.txt"
+    corpus.write_text("".join(f"w{i} x{i % 3}\tv{i} y\n" for i in range(24)), encoding="utf-8")
+    settings = tmp_path / "train.yaml"
+    settings.write_text(f"data: {corpus}\nout: {tmp_path / 'from-file.keras'}\nunits: 5\nepochs: 1\ncell: gru\n")
+    status, out, err = run_cli(capsys, "train", "--config", str(settings), "--units", "6", "--out", str(tmp_path / "flag.keras"))
+    assert status == 0, err
+    assert (tmp_path / "flag.keras").is_file() and not (tmp_path / "from-file.keras").exists()
+    from seq2seq.saving import load
+
+    config = load(tmp_path / "flag.keras").model_config
+    assert (config.units, config.cell) == (6, "gru")

@@ -9,7 +9,10 @@ import pytest
 from seq2seq.config import ModelConfig, TrainConfig
 from seq2seq.errors import ConfigError, Seq2SeqError
 
-FIELDS = ["cell", "dropout", "embedding_dim", "layers", "lowercase", "preset", "tokenizer", "units"]
+FIELDS = sorted(
+    ["attention", "bidirectional", "bridge", "cell", "decoder_layers", "dropout", "embedding_dim", "layers"]
+    + ["lowercase", "preset", "tokenizer", "units", "vocab_size"]
+)
 
 
 def message_of(call, *args, **kwargs) -> str:
@@ -148,10 +151,15 @@ def test_to_dict_lists_every_field():
         "cell": "lstm",
         "units": 256,
         "layers": 1,
+        "decoder_layers": None,
+        "bidirectional": False,
+        "bridge": "concat",
+        "attention": "none",
         "embedding_dim": None,
         "dropout": 0.0,
         "tokenizer": "char",
         "lowercase": False,
+        "vocab_size": None,
     }
 
 
@@ -171,7 +179,7 @@ def test_from_dict_validates_the_values():
 def test_train_config_defaults():
     config = TrainConfig()
     assert (config.epochs, config.batch_size, config.validation_split, config.learning_rate) == (10, 64, 0.2, 1e-3)
-    assert config.max_vocab_size is None and config.min_frequency == 1 and config.extra == {}
+    assert config.min_frequency == 1 and config.extra == {}
 
 
 def test_train_config_extra_is_not_shared_between_instances():
@@ -193,7 +201,6 @@ def test_train_config_extra_is_not_shared_between_instances():
         ("learning_rate", 0, "0"),
         ("learning_rate", -1e-3, "-0.001"),
         ("min_frequency", 0, "0"),
-        ("max_vocab_size", 0, "0"),
     ],
 )
 def test_invalid_train_setting_raises_config_error_naming_field_and_value(field, value, shown):
@@ -204,9 +211,27 @@ def test_invalid_train_setting_raises_config_error_naming_field_and_value(field,
 
 @pytest.mark.parametrize(
     "values",
-    [{"epochs": 1}, {"validation_split": 0.0}, {"validation_split": 0.99}, {"learning_rate": 0.5}, {"max_vocab_size": 1}],
+    [{"epochs": 1}, {"validation_split": 0.0}, {"validation_split": 0.99}, {"learning_rate": 0.5}, {"min_frequency": 3}],
 )
 def test_valid_train_settings_are_accepted(values):
     config = TrainConfig(**values)
     for key, value in values.items():
         assert getattr(config, key) == value
+
+
+def test_a_zero_bridge_without_attention_is_refused_with_the_fix():
+    message = message_of(ModelConfig, bridge="zero")
+    assert "bridge 'zero'" in message and "--attention" in message
+
+
+def test_luong_dot_needs_equal_widths_and_says_what_to_use_instead():
+    message = message_of(ModelConfig, bidirectional=True, bridge="dense", attention="luong-dot")
+    assert "512" in message and "256" in message and "luong-general" in message
+    assert ModelConfig(bidirectional=True, bridge="concat", attention="luong-dot").decoder_units == 512
+
+
+def test_presets_name_the_three_models_of_the_literature():
+    assert ModelConfig.from_preset("bidirectional").decoder_units == 512
+    attention = ModelConfig.from_preset("attention")
+    assert (attention.bidirectional, attention.bridge, attention.attention) == (True, "dense", "luong-general")
+    assert attention.effective_vocab_size == 8000 and attention.decoder_units == 256

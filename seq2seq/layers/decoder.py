@@ -1,11 +1,22 @@
-"""The recurrent decoder: one set of layers for teacher forcing and for step-by-step search."""
+"""The recurrent decoder: one set of layers for teacher forcing and for step-by-step search.
+
+Without attention, whole sequences run through Keras' recurrent layers. With attention, every
+step follows Luong et al. (2015) with input feeding: the step's input is the token's vector
+joined to the previous attentional vector; the top recurrent output queries the encoder
+outputs; `tanh(W [context; output])` is the new attentional vector, which predicts the token
+and is carried to the next step as the last state. Keras 3's `RNN` takes no per-step
+constants, so that loop is a scan over the one `attention_step` that the search
+uses too.
+"""
 
 from __future__ import annotations
 
 import keras
 from keras import ops
 
+from seq2seq.backend import scan
 from seq2seq.data.vocabulary import Vocabulary
+from seq2seq.layers.attention import Attention
 from seq2seq.layers.recurrent import RecurrentStackLayer, run_stack, step_stack
 
 START_ID = Vocabulary.start_id
@@ -16,28 +27,85 @@ NEVER = -1e9  # the logit of a token the decoder must never emit
 class RecurrentDecoder(RecurrentStackLayer):
     """Target token ids and initial states to logits over the target vocabulary.
 
-    `call(token_ids (batch, tgt_len), states)` runs whole sequences (teacher forcing, or one
-    step when `tgt_len` is 1) and returns `(logits (batch, tgt_len, vocab), new_states)`.
-    `step(token_ids (batch,), states)` does the same for one step with the recurrent cells
-    directly, for the compiled search loops.
+    `call(token_ids (batch, tgt_len), states, memory)` runs whole sequences (teacher forcing,
+    or one step when `tgt_len` is 1) and returns `(logits (batch, tgt_len, vocab), new_states)`,
+    plus the attention weights `(batch, tgt_len, src_len)` for attention models; `memory` is
+    `(encoder outputs, source mask)` for attention models, else None. `step(token_ids (batch,), states, prepared)`
+    does one step for the search loops, with `prepared = prepare_memory(memory)`.
     """
 
     stack_prefix = "decoder"
     token_input_name = "target_tokens"
 
-    def __init__(self, vocab_size, **kwargs):
+    def __init__(self, vocab_size, attention="none", memory_units=None, **kwargs):
         super().__init__(vocab_size, **kwargs)
+        self.attention_kind = attention
+        self.memory_units = memory_units
+        if attention != "none":
+            self.attention = Attention(attention, self.units, memory_units, name="attention")
+            self.attentional = keras.layers.Dense(self.units, activation="tanh", use_bias=False, name="attentional")
+            self.input_dropout = keras.layers.Dropout(self.dropout, name="input_dropout")
         self.output_projection = keras.layers.Dense(vocab_size, name="output_projection")
 
-    def call(self, token_ids, states, training=None):
-        mask = ops.not_equal(token_ids, 0)
-        inputs = self.token_input(token_ids)
-        outputs, new_states = run_stack(self.rnn_layers, inputs, mask, list(states), self.cell, training=training)
-        return self.logits(outputs), new_states
+    @property
+    def has_attention(self) -> bool:
+        return self.attention_kind != "none"
 
-    def step(self, token_ids, states):
+    def build(self, token_ids_shape):
+        """Create the attention path's weights up front: a loop body must not create variables."""
+        if self.has_attention:
+            token_width = self.embedding_dim or self.vocab_size
+            input_width = token_width + self.units  # the token's vector and the previous attentional vector
+            for layer in self.rnn_layers:
+                layer.build((None, None, input_width))
+                input_width = self.units
+            self.token_input.build(token_ids_shape)
+            self.attention.build_for(self.units, self.memory_units)
+            self.attentional.build((None, self.memory_units + self.units))
+            self.output_projection.build((None, self.units))
+        self.built = True
+
+    def call(self, token_ids, states, memory=None, training=None):
+        if not self.has_attention:
+            mask = ops.not_equal(token_ids, 0)
+            inputs = self.token_input(token_ids)
+            outputs, new_states = run_stack(self.rnn_layers, inputs, mask, list(states), self.cell, training=training)
+            return self.logits(outputs), new_states
+        prepared = self.prepare_memory(memory)
+        inputs = self.input_dropout(self.token_input.call(token_ids), training=training)
+
+        def one_step(carry, inputs_t):
+            feed, new_carry, weights = self.attention_step(inputs_t, carry, prepared)
+            return new_carry, (feed, weights)
+
+        outputs, keys, mask = prepared
+        ys_like = (ops.zeros_like(states[-1]), ops.zeros_like(ops.cast(mask, outputs.dtype)))
+        final_states, (feeds, weights) = scan(one_step, list(states), ops.transpose(inputs, (1, 0, 2)), ys_like)
+        feeds, weights = ops.transpose(feeds, (1, 0, 2)), ops.transpose(weights, (1, 0, 2))
+        return self.logits(feeds), list(final_states), weights
+
+    def prepare_memory(self, memory):
+        """`(encoder outputs, mask)` to what every attention step reads: outputs, keys, mask."""
+        if not self.has_attention:
+            return None
+        outputs, mask = memory
+        return outputs, self.attention.keys(outputs), ops.cast(mask, "bool")
+
+    def attention_step(self, inputs_t, states, prepared):
+        """One input-feeding step: returns (attentional vector, new states, attention weights)."""
+        outputs, keys, mask = prepared
+        rnn_states, feed = list(states[:-1]), states[-1]
+        top, rnn_states = step_stack(self.rnn_layers, ops.concatenate([inputs_t, feed], axis=-1), rnn_states, self.cell)
+        context, weights = self.attention(top, outputs, keys, mask)
+        feed = self.attentional(ops.concatenate([context, top], axis=-1))
+        return feed, rnn_states + [feed], weights
+
+    def step(self, token_ids, states, prepared=None):
         """One decoding step: `token_ids (batch,)` to `(logits (batch, vocab), new_states)`."""
         inputs = self.token_input.call(token_ids)  # .call: no mask to attach to a single step
+        if self.has_attention:
+            feed, new_states, _ = self.attention_step(inputs, list(states), prepared)
+            return self.logits(feed), new_states
         outputs, new_states = step_stack(self.rnn_layers, inputs, list(states), self.cell)
         return self.logits(outputs), new_states
 
@@ -47,3 +115,6 @@ class RecurrentDecoder(RecurrentStackLayer):
         ids = ops.arange(self.vocab_size)
         possible = ops.logical_and(ops.not_equal(ids, 0), ops.not_equal(ids, START_ID))
         return ops.where(possible, logits, NEVER)
+
+    def get_config(self):
+        return {**super().get_config(), "attention": self.attention_kind, "memory_units": self.memory_units}

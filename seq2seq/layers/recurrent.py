@@ -19,19 +19,20 @@ def state_names(cell: str, layers: int) -> list[str]:
     return [f"state_{kind}_{layer}" for layer in range(layers) for kind in STATE_KINDS[cell]]
 
 
-def recurrent_stack(cell: str, units: int, layers: int, dropout: float, prefix: str) -> list:
-    """`layers` recurrent layers returning full sequences and their final states."""
+def recurrent_stack(cell: str, units: int, layers: int, dropout: float, prefix: str, bidirectional=False) -> list:
+    """`layers` recurrent layers returning full sequences and their final states.
+
+    A bidirectional layer returns `[outputs, *forward_states, *backward_states]`, its outputs
+    being both directions concatenated.
+    """
     rnn_class = RNN_CLASSES[cell]
-    return [
-        rnn_class(
-            units,
-            return_sequences=True,
-            return_state=True,
-            dropout=dropout,
-            name=f"{prefix}_{cell}_{index}",
-        )
-        for index in range(layers)
-    ]
+    stack = []
+    for index in range(layers):
+        layer = rnn_class(units, return_sequences=True, return_state=True, dropout=dropout, name=f"{prefix}_{cell}_{index}")
+        if bidirectional:
+            layer = keras.layers.Bidirectional(layer, merge_mode="concat", name=f"{prefix}_bi{cell}_{index}")
+        stack.append(layer)
+    return stack
 
 
 def split_states(states: list, cell: str) -> list[list]:
@@ -45,7 +46,8 @@ def run_stack(rnn_layers: list, inputs, mask, initial_states: list | None, cell:
     grouped = split_states(initial_states, cell) if initial_states else [None] * len(rnn_layers)
     outputs, final_states = inputs, []
     for layer, layer_states in zip(rnn_layers, grouped):
-        outputs, *states = layer(outputs, mask=mask, initial_state=layer_states, training=training)
+        extra = {} if layer_states is None else {"initial_state": layer_states}
+        outputs, *states = layer(outputs, mask=mask, training=training, **extra)
         final_states.extend(states)
     return outputs, final_states
 
@@ -65,16 +67,19 @@ class RecurrentStackLayer(keras.layers.Layer):
     stack_prefix = "rnn"  # names the recurrent layers: "<prefix>_lstm_0", ...
     token_input_name = "tokens"
 
-    def __init__(self, vocab_size, cell="lstm", units=256, layers=1, embedding_dim=None, dropout=0.0, **kwargs):
+    def __init__(
+        self, vocab_size, cell="lstm", units=256, layers=1, embedding_dim=None, dropout=0.0, bidirectional=False, **kwargs
+    ):
         super().__init__(**kwargs)
         self.vocab_size = vocab_size
+        self.bidirectional = bidirectional
         self.cell = cell
         self.units = units
         self.layers = layers
         self.embedding_dim = embedding_dim
         self.dropout = dropout
         self.token_input = token_input_layer(vocab_size, embedding_dim, name=self.token_input_name)
-        self.rnn_layers = recurrent_stack(cell, units, layers, dropout, prefix=self.stack_prefix)
+        self.rnn_layers = recurrent_stack(cell, units, layers, dropout, self.stack_prefix, bidirectional)
 
     def get_config(self):
         return {
@@ -85,4 +90,5 @@ class RecurrentStackLayer(keras.layers.Layer):
             "layers": self.layers,
             "embedding_dim": self.embedding_dim,
             "dropout": self.dropout,
+            "bidirectional": self.bidirectional,
         }

@@ -7,6 +7,7 @@ from keras import ops
 
 from seq2seq.config import ModelConfig
 from seq2seq.data.vocabulary import Vocabulary
+from seq2seq.layers.bridge import Bridge, zero_rows
 from seq2seq.layers.decoder import RecurrentDecoder
 from seq2seq.layers.encoder import RecurrentEncoder
 from seq2seq.layers.recurrent import state_names
@@ -50,15 +51,37 @@ class Seq2Seq(keras.Model):
         self.target_vocab = _as_vocabulary(target_vocab)
         self.training_summary = dict(training_summary or {})
         # `format_version` is checked by `from_config`; files are always written at FORMAT_VERSION.
-        settings = {
-            "cell": self.model_config.cell,
-            "units": self.model_config.units,
-            "layers": self.model_config.layers,
-            "embedding_dim": self.model_config.embedding_dim,
-            "dropout": self.model_config.dropout,
-        }
-        self.encoder = RecurrentEncoder(len(self.source_vocab), name="encoder", **settings)
-        self.decoder = RecurrentDecoder(len(self.target_vocab), name="decoder", **settings)
+        config = self.model_config
+        self.encoder = RecurrentEncoder(
+            len(self.source_vocab),
+            cell=config.cell,
+            units=config.units,
+            layers=config.layers,
+            embedding_dim=config.embedding_dim,
+            dropout=config.dropout,
+            bidirectional=config.bidirectional,
+            name="encoder",
+        )
+        self.bridge = Bridge(
+            config.bridge,
+            cell=config.cell,
+            encoder_layers=config.layers,
+            decoder_layers=config.decoder_depth,
+            bidirectional=config.bidirectional,
+            units=config.decoder_units,
+            name="bridge",
+        )
+        self.decoder = RecurrentDecoder(
+            len(self.target_vocab),
+            cell=config.cell,
+            units=config.decoder_units,
+            layers=config.decoder_depth,
+            embedding_dim=config.embedding_dim,
+            dropout=config.dropout,
+            attention=config.attention,
+            memory_units=config.encoder_output_units,
+            name="decoder",
+        )
         self._inference = _InferenceCache()
         self.build()
 
@@ -71,50 +94,77 @@ class Seq2Seq(keras.Model):
 
     def call(self, inputs, training=None):
         source, target = _unpack_inputs(inputs)
-        states = self.initial_decoder_states(source, training=training)
-        logits, _ = self.decoder(target, states, training=training)
-        return logits
+        states, memory = self.encode(source, training=training)
+        return self.decoder(target, states, memory, training=training)[0]
 
-    def initial_decoder_states(self, source_ids, training=None) -> list:
-        """Encode `source_ids (batch, src_len)`; return the decoder's initial states."""
-        _, states = self.encoder(source_ids, training=training)
-        return list(states)
+    @property
+    def has_attention(self) -> bool:
+        return self.model_config.attention != "none"
 
-    def search_step(self, token_ids, states):
+    def encode(self, source_ids, training=None):
+        """Encode `source_ids (batch, src_len)`.
+
+        Returns `(decoder initial states, memory)`: memory is `(encoder outputs, source mask)`
+        for attention models and None otherwise.
+        """
+        outputs, final_states = self.encoder(source_ids, training=training)
+        mask = ops.not_equal(source_ids, 0)
+        states = self.bridge(list(final_states), outputs, mask)
+        if not self.has_attention:
+            return states, None
+        first_feed = zero_rows(outputs[:, 0], self.model_config.decoder_units)
+        return states + [first_feed], (outputs, mask)
+
+    def search_step(self, token_ids, states, prepared_memory=None):
         """The step callable of the search strategies: `(log_probs (batch, vocab), states)`."""
-        logits, states = self.decoder.step(token_ids, states)
-        return ops.log_softmax(ops.cast(logits, "float32"), axis=-1), states
+        logits, states = self.decoder.step(token_ids, states, prepared_memory)
+        return ops.log_softmax(logits, axis=-1), states
 
     # -- the classic inference models --------------------------------------------------
 
     @property
     def state_names(self) -> list[str]:
         """Names of the decoder states, in the order the inference models take them."""
-        return state_names(self.model_config.cell, self.model_config.layers)
+        names = state_names(self.model_config.cell, self.model_config.decoder_depth)
+        return names + ["state_attentional"] if self.has_attention else names
 
     @property
     def encoder_model(self) -> keras.Model:
-        """`keras.Model`: source ids `(batch, src_len)` to the decoder's initial states."""
+        """`keras.Model`: source ids `(batch, src_len)` to the decoder's initial states.
+
+        Attention models also return `encoder_outputs (batch, src_len, units)` and
+        `encoder_mask (batch, src_len)` (1.0 on real tokens), after the states.
+        """
         if self._inference.encoder_model is None:
             source = keras.Input((None,), dtype="int32", name=ENCODER_INPUT)
-            states = self.initial_decoder_states(source)
-            outputs = [keras.layers.Identity(name=name)(s) for name, s in zip(self.state_names, states)]
+            states, memory = self.encode(source)
+            outputs = _named(states, self.state_names)
+            if memory is not None:
+                outputs += _named([memory[0], ops.cast(memory[1], "float32")], ["encoder_outputs", "encoder_mask"])
             self._inference.encoder_model = keras.Model(source, outputs, name="encoder_model")
         return self._inference.encoder_model
 
     @property
     def decoder_model(self) -> keras.Model:
-        """`keras.Model`: `[target ids (batch, 1)] + states` to `[probabilities (batch, 1, vocab)] + new states`."""
+        """`keras.Model`: `[target ids (batch, 1)] + states` to `[probabilities (batch, 1, vocab)] + new states`.
+
+        Attention models also take `encoder_outputs` and `encoder_mask` after the states, and
+        return `attention_weights (batch, 1, src_len)` after the new states.
+        """
         if self._inference.decoder_model is None:
             tokens = keras.Input((1,), dtype="int32", name=DECODER_INPUT)
-            units = self.model_config.units
-            state_inputs = [keras.Input((units,), name=name) for name in self.state_names]
-            logits, new_states = self.decoder(tokens, state_inputs)
+            units = self.model_config.decoder_units
+            inputs = [tokens] + [keras.Input((units,), name=name) for name in self.state_names]
+            memory = None
+            if self.has_attention:
+                memory_units = self.model_config.encoder_output_units
+                memory = [keras.Input((None, memory_units), name="encoder_outputs"), keras.Input((None,), name="encoder_mask")]
+                inputs += memory
+            logits, new_states, *weights = self.decoder(tokens, inputs[1 : 1 + len(self.state_names)], memory)
             probabilities = keras.layers.Activation("softmax", name="probabilities")(logits)
-            outputs = [probabilities] + [
-                keras.layers.Identity(name=f"new_{name}")(s) for name, s in zip(self.state_names, new_states)
-            ]
-            self._inference.decoder_model = keras.Model([tokens] + state_inputs, outputs, name="decoder_model")
+            outputs = [probabilities] + _named(new_states, [f"new_{name}" for name in self.state_names])
+            outputs += _named(weights, ["attention_weights"])
+            self._inference.decoder_model = keras.Model(inputs, outputs, name="decoder_model")
         return self._inference.decoder_model
 
     # -- translation, saving -----------------------------------------------------------
@@ -148,6 +198,11 @@ class Seq2Seq(keras.Model):
 
         check_format_version(config.get("format_version"))
         return cls(**config)
+
+
+def _named(tensors, names) -> list:
+    """Give symbolic tensors output names through identity layers."""
+    return [keras.layers.Identity(name=name)(tensor) for name, tensor in zip(names, tensors)]
 
 
 def _as_vocabulary(vocab: Vocabulary | dict) -> Vocabulary:
