@@ -234,4 +234,5 @@ def test_presets_name_the_three_models_of_the_literature():
     assert ModelConfig.from_preset("bidirectional").decoder_units == 512
     attention = ModelConfig.from_preset("attention")
     assert (attention.bidirectional, attention.bridge, attention.attention) == (True, "dense", "luong-general")
-    assert attention.effective_vocab_size == 8000 and attention.decoder_units == 256
+    assert attention.effective_vocab_size == 4000 and attention.decoder_units == 256
+    assert ModelConfig(tokenizer="subword").effective_vocab_size == 8000

@@ -54,3 +54,22 @@ def test_a_short_training_fits_a_tiny_task_and_records_its_summary():
     assert summary["epochs"] == 3 and summary["training_pairs"] + summary["validation_pairs"] == len(pairs)
     assert summary["best_epoch"] in (1, 2, 3)
     assert summary["final_training_loss"] < np.log(len(model.target_vocab))
+
+
+def test_pretrained_word_vectors_initialise_the_embeddings_of_the_tokens_they_cover(tmp_path):
+    vectors = tmp_path / "vectors.txt"
+    vectors.write_text("2 3\ngo 0.5 0.25 -1\nva -0.5 1 2\n", encoding="utf-8")
+    pairs = [("Go.", "Va !"), ("Go now.", "Va maintenant !")] * 4
+    config = ModelConfig(units=4, embedding_dim=3, tokenizer="word")
+    train_config = TrainConfig(epochs=1, validation_split=0.0, verbose=0, learning_rate=1e-9)
+    model = train(pairs, config, TrainConfig(**{**train_config.__dict__, "source_embeddings": str(vectors), "target_embeddings": str(vectors)}))
+    source_rows = np.asarray(model.encoder.token_input.embeddings)
+    target_rows = np.asarray(model.decoder.token_input.embeddings)
+    np.testing.assert_allclose(source_rows[model.source_vocab.token_to_id["Go"]], [0.5, 0.25, -1], atol=1e-6)
+    np.testing.assert_allclose(target_rows[model.target_vocab.token_to_id["Va"]], [-0.5, 1, 2], atol=1e-6)
+    assert "1 of" in model.training_summary["source_embeddings"]
+
+
+def test_pretrained_vectors_need_embedded_inputs():
+    with pytest.raises(ConfigError, match="--embedding-dim"):
+        train([("Go.", "Va !")] * 4, ModelConfig(units=3), TrainConfig(epochs=1, validation_split=0.0, source_embeddings="x.txt"))
