@@ -49,6 +49,40 @@ def processor_budget_callback(cpu_seconds: float):
     return ProcessorBudget()
 
 
+def train_preset(preset: str, train_pairs, args, cpu_budget: float):
+    """Train one preset within the processor budget; return the model and its training facts."""
+    import seq2seq
+    from seq2seq.config import ModelConfig, TrainConfig
+
+    budget = processor_budget_callback(cpu_budget)
+    wall, cpu = time.perf_counter(), time.process_time()
+    model = seq2seq.train(
+        train_pairs,
+        ModelConfig.from_preset(preset),
+        TrainConfig(epochs=1000, batch_size=args.batch_size, validation_split=args.validation_split, verbose=2),
+        callbacks=[budget],
+    )
+    summary = model.training_summary
+    return model, {
+        "config": model.model_config.to_dict(),
+        "parameters": model.count_params(),
+        "epochs": summary["epochs"],
+        "best_epoch": summary["best_epoch"],
+        "best_validation_loss": summary["best_validation_loss"],
+        "training_wall_seconds": round(time.perf_counter() - wall, 1),
+        "training_cpu_seconds": round(time.process_time() - cpu, 1),
+    }
+
+
+def score(model, sources, references, search: dict) -> dict:
+    """Translate the held-out sources and score them against all their references."""
+    from seq2seq.evaluation import score_translations
+
+    started = time.perf_counter()
+    hypotheses = model.translate(sources, **search)
+    return {**score_translations(hypotheses, references), "decode_seconds": round(time.perf_counter() - started, 2)}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=TATOEBA)
@@ -57,6 +91,9 @@ def main() -> int:
     parser.add_argument("--test-sources", type=int, default=1000, help="held-out English sentences")
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--validation-split", type=float, default=0.02)
+    parser.add_argument("--beam", type=int, default=5)
+    parser.add_argument("--length-penalty", type=float, default=0.6)
+    parser.add_argument("--reuse-models", action="store_true", help="score the models a previous run saved, without training")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "quality.json")
     args = parser.parse_args()
     if not args.data.is_file():
@@ -66,9 +103,8 @@ def main() -> int:
     import keras
 
     import seq2seq
-    from seq2seq.config import ModelConfig, TrainConfig
     from seq2seq.data.corpus import split_pairs
-    from seq2seq.evaluation import group_references, score_translations
+    from seq2seq.evaluation import group_references
 
     pairs = seq2seq.read_tatoeba(args.data).pairs
     sources_total = len({source for source, _ in pairs})
@@ -87,44 +123,32 @@ def main() -> int:
         "command": "python benchmarks/quality.py " + " ".join(sys.argv[1:]),
         "presets": {},
     }
+    previous = json.loads(args.out.read_text()) if args.reuse_models and args.out.is_file() else {"presets": {}}
+    if args.reuse_models:  # the models come from the run that trained them
+        result["command"] = f"{previous.get('command')}, then {result['command']}"
     for preset in args.presets.split(","):
-        budget = processor_budget_callback(cpu_budget)
-        wall, cpu = time.perf_counter(), time.process_time()
-        model = seq2seq.train(
-            train_pairs,
-            ModelConfig.from_preset(preset),
-            TrainConfig(epochs=1000, batch_size=args.batch_size, validation_split=args.validation_split, verbose=2),
-            callbacks=[budget],
-        )
-        trained_wall, trained_cpu = time.perf_counter() - wall, time.process_time() - cpu
-        model.save(ROOT / "benchmarks" / "results" / f"quality-{preset}.keras")
-        started = time.perf_counter()
-        hypotheses = model.translate(test_sources)
-        decode_seconds = time.perf_counter() - started
-        scores = score_translations(hypotheses, references)
-        result["presets"][preset] = {
-            "config": model.model_config.to_dict(),
-            "parameters": model.count_params(),
-            "epochs": model.training_summary["epochs"],
-            "best_epoch": model.training_summary["best_epoch"],
-            "best_validation_loss": model.training_summary["best_validation_loss"],
-            "training_wall_seconds": round(trained_wall, 1),
-            "training_cpu_seconds": round(trained_cpu, 1),
-            "greedy": {**scores, "decode_seconds": round(decode_seconds, 2)},
-            "beam": None,
-            "examples": [
-                {"source": s, "hypothesis": h, "references": r}
-                for s, h, r in list(zip(test_sources, hypotheses, references))[:8]
-            ],
-        }
+        model_path = ROOT / "benchmarks" / "results" / f"quality-{preset}.keras"
+        if args.reuse_models:
+            model = seq2seq.load(model_path)
+            row = previous["presets"][preset]
+        else:
+            model, row = train_preset(preset, train_pairs, args, cpu_budget)
+            model.save(model_path)
+        row["greedy"] = score(model, test_sources, references, {})
+        row["beam"] = score(model, test_sources, references, {"beam": args.beam, "length_penalty": args.length_penalty})
+        hypotheses = model.translate(test_sources[:8], beam=args.beam, length_penalty=args.length_penalty)
+        row["examples"] = [
+            {"source": s, "hypothesis": h, "references": r} for s, h, r in zip(test_sources, hypotheses, references)
+        ]
+        result["presets"][preset] = row
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
-        print(f"{preset}: {json.dumps(result['presets'][preset]['greedy'])}", flush=True)
+        print(f"{preset}: greedy {json.dumps(row['greedy'])}, beam {json.dumps(row['beam'])}", flush=True)
 
-    print(f"\n{'preset':<14} {'epochs':>6} {'BLEU':>6} {'chrF':>6} {'TER':>6} {'exact':>6}")
+    print(f"\n{'preset':<14} {'epochs':>6} {'greedy BLEU':>11} {'chrF':>6} {'beam BLEU':>10} {'chrF':>6}")
     for preset, row in result["presets"].items():
-        greedy = row["greedy"]
-        print(f"{preset:<14} {row['epochs']:>6} {greedy['bleu']:>6} {greedy['chrf']:>6} {greedy['ter']:>6} {greedy['exact_match']:>6}")
+        greedy, beam = row["greedy"], row["beam"]
+        print(f"{preset:<14} {row['epochs']:>6} {greedy['bleu']:>11} {greedy['chrf']:>6} {beam['bleu']:>10} {beam['chrf']:>6}")
     print(f"wrote {args.out}")
     return 0
 

@@ -7,6 +7,7 @@ A mistake a user can make ends with one line on standard error and exit status 2
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import sys
 
@@ -100,9 +101,34 @@ def add_translate_command(commands) -> None:
     translate.add_argument("model", help="a model file written by seq2seq train")
     translate.add_argument("texts", nargs="*", help="texts to translate (default: one per line from standard input)")
     translate.add_argument("--interactive", action="store_true", help="type sentences at a prompt")
-    translate.add_argument("--batch-size", type=positive_int, default=256)
-    translate.add_argument("--max-length", type=positive_int, help="longest output in tokens")
+    add_search_options(translate)
     translate.set_defaults(run=run_translate)
+
+
+def add_search_options(parser) -> None:
+    """The SearchConfig fields as flags (shared by every command that decodes)."""
+    search = parser.add_argument_group("search")
+    search.add_argument("--beam", type=positive_int, help="beam size (default 1: greedy search)")
+    search.add_argument("--nbest", type=positive_int, help="hypotheses printed per sentence (at most --beam)")
+    search.add_argument("--length-penalty", type=float, help="GNMT alpha: ((5 + length) / 6) ** alpha")
+    search.add_argument("--min-length", type=int, help="tokens before the end may be chosen")
+    search.add_argument("--max-length", type=positive_int, help="most tokens per output (default: 2 x source + 10)")
+    search.add_argument("--no-repeat-ngram", type=int, help="forbid repeating n-grams of this size")
+    search.add_argument("--sample", action="store_true", default=None, help="draw tokens at random")
+    search.add_argument("--temperature", type=float)
+    search.add_argument("--top-k", type=int)
+    search.add_argument("--top-p", type=float)
+    search.add_argument("--seed", type=int, help="the same seed gives the same samples")
+    search.add_argument("--batch-size", type=positive_int, help="sentences decoded together (default 256)")
+    search.add_argument("--scores", action="store_true", help="print index, score and text per hypothesis")
+
+
+def search_settings(args):
+    """A SearchConfig from the search flags that were given."""
+    from seq2seq.search.config import SearchConfig
+
+    names = [field.name for field in dataclasses.fields(SearchConfig) if getattr(args, field.name, None) is not None]
+    return SearchConfig().replace(**{name: getattr(args, name) for name in names})
 
 
 def add_demo_command(commands) -> None:
@@ -153,19 +179,29 @@ def run_train(args) -> int:
 def run_translate(args) -> int:
     from seq2seq.saving import load
 
+    search = search_settings(args)
     model = load(args.model)
-    options = {"batch_size": args.batch_size, "max_length": args.max_length}
     if args.interactive:
-        return interactive_loop(model, options)
+        return interactive_loop(model, search, args.scores)
     texts = args.texts or [line.rstrip("\n") for line in sys.stdin]
-    for translation in model.translate(texts, **options):
-        print(translation)
+    print_hypotheses(model.translate_nbest(texts, search), search.nbest > 1 or args.scores)
     return 0
 
 
-def interactive_loop(model, options: dict) -> int:
+def print_hypotheses(results, detailed: bool, first_index: int = 0) -> None:
+    """One translation per line; or `index<TAB>score<TAB>text` per hypothesis."""
+    for index, hypotheses in enumerate(results, start=first_index):
+        if not detailed:
+            print(hypotheses[0].text if hypotheses else "", flush=True)
+            continue
+        for hypothesis in hypotheses:
+            print(f"{index}\t{hypothesis.score:.4f}\t{hypothesis.text}", flush=True)
+
+
+def interactive_loop(model, search, scores: bool) -> int:
     """Read a sentence, print its translation, until end of input or an empty line."""
     print("Type a sentence and press Enter; an empty line or Ctrl-D ends.", file=sys.stderr)
+    count = 0
     while True:
         try:
             text = input("> ")
@@ -173,7 +209,8 @@ def interactive_loop(model, options: dict) -> int:
             break
         if not text.strip():
             break
-        print(model.translate([text], **options)[0], flush=True)
+        print_hypotheses(model.translate_nbest([text], search), search.nbest > 1 or scores, first_index=count)
+        count += 1
     return 0
 
 

@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
+import keras
 import numpy as np
+from keras import ops
 
 from seq2seq.backend import compile_search
 from seq2seq.data.batching import pad_batch
-from seq2seq.errors import ConfigError
-from seq2seq.search.greedy import GreedySearch
+from seq2seq.search import make_strategy
+from seq2seq.search.beam import IMPOSSIBLE
+from seq2seq.search.config import SearchConfig
 
 LENGTH_BUCKET = 8  # source lengths are padded up to a multiple of this
+
+
+class Hypothesis(NamedTuple):
+    """One output sentence and its score (log-probability, length-normalised for beam search)."""
+
+    text: str
+    score: float
 
 
 def default_max_length(source_length: int) -> int:
@@ -17,39 +29,62 @@ def default_max_length(source_length: int) -> int:
     return 2 * source_length + 10
 
 
+def search_config(search: SearchConfig | None = None, **overrides) -> SearchConfig:
+    """`search` (default settings if None) with keyword overrides applied and validated."""
+    if search is not None and not isinstance(search, SearchConfig):
+        raise TypeError(f"search must be a SearchConfig, got {type(search).__name__}.")
+    return (search or SearchConfig()).replace(**overrides) if overrides else (search or SearchConfig())
+
+
 class Translator:
-    """Fast batched translation with a trained `Seq2Seq` model."""
+    """Fast batched translation with a trained `Seq2Seq` model; one compiled search per strategy."""
 
     def __init__(self, model):
         self.model = model
-        self.search = GreedySearch()
-        self._decode = compile_search(self._decode_batch)
+        self.seed_generator = keras.random.SeedGenerator(0)
+        self._compiled: dict[tuple, object] = {}
 
-    def _decode_batch(self, source_ids, max_lengths):
-        states, memory = self.model.encode(source_ids)
-        prepared = self.model.decoder.prepare_memory(memory)
+    def _decoder_for(self, config: SearchConfig):
+        key = config.strategy_key
+        if key not in self._compiled:
+            strategy = make_strategy(config, self.seed_generator)
+            vocab = self.model.target_vocab
 
-        def step(tokens, states):
-            return self.model.search_step(tokens, states, prepared)
+            def decode(source_ids, max_lengths):
+                states, memory = self.model.encode(source_ids)
+                prepared = self.model.decoder.prepare_memory(memory)
+                if prepared is not None and strategy.expansion > 1:  # one copy of the source per hypothesis
+                    prepared = tuple(ops.repeat(part, strategy.expansion, axis=0) for part in prepared)
 
-        vocab = self.model.target_vocab
-        return self.search(step, states, vocab.start_id, vocab.end_id, max_lengths)
+                def step(tokens, states):
+                    return self.model.search_step(tokens, states, prepared)
 
-    def translate(self, texts, batch_size: int = 256, max_length: int | None = None) -> list[str]:
-        """Translations of `texts`, in the same order."""
+                return strategy(step, states, vocab.start_id, vocab.end_id, max_lengths)
+
+            self._compiled[key] = compile_search(decode)
+        return self._compiled[key]
+
+    def search(self, texts, config: SearchConfig) -> list[list[Hypothesis]]:
+        """The `config.nbest` best hypotheses of each text, best first, in the caller's order."""
         if isinstance(texts, str):
             raise TypeError("translate() takes a list of texts; wrap a single text in a list.")
-        for name, value in (("batch_size", batch_size), ("max_length", max_length)):
-            if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
-                raise ConfigError(f"{name} must be a positive integer, got {value!r}.")
+        decode = self._decoder_for(config)
+        if config.sample and config.seed is not None:
+            state = self.seed_generator.state
+            state.assign(ops.cast(ops.convert_to_tensor([config.seed, 0]), state.dtype))
         encoded = [self.model.source_vocab.encode(text) for text in texts]
-        results: list[str] = [""] * len(encoded)
-        for rows in length_sorted_batches(encoded, batch_size):
+        results: list[list[Hypothesis]] = [[] for _ in encoded]
+        for rows in length_sorted_batches(encoded, config.batch_size):
             batch = pad_batch([encoded[i] for i in rows], LENGTH_BUCKET)
-            limits = [max_length or default_max_length(len(encoded[i])) for i in rows]
-            output = np.asarray(self._decode(batch, np.asarray(limits, dtype=np.int32)))
+            limits = [config.max_length or default_max_length(len(encoded[i])) for i in rows]
+            ids, scores = decode(batch, np.asarray(limits, dtype=np.int32))
+            ids, scores = np.asarray(ids), np.asarray(scores)
             for position, row in enumerate(rows):
-                results[row] = self.model.target_vocab.decode(output[position])
+                results[row] = [
+                    Hypothesis(self.model.target_vocab.decode(ids[position, n]), float(scores[position, n]))
+                    for n in range(ids.shape[1])
+                    if scores[position, n] > IMPOSSIBLE / 2
+                ]
         return results
 
 
@@ -57,4 +92,3 @@ def length_sorted_batches(sequences: list[list[int]], batch_size: int) -> list[l
     """Indices of `sequences` sorted by length (stable), cut into batches."""
     order = sorted(range(len(sequences)), key=lambda i: len(sequences[i]))
     return [order[start : start + batch_size] for start in range(0, len(order), batch_size)]
-

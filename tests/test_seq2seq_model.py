@@ -92,7 +92,7 @@ def test_translate_refuses_a_bare_string():
 @pytest.mark.parametrize("options", [{"batch_size": 0}, {"max_length": -1}, {"batch_size": 2.5}])
 def test_translate_names_an_invalid_option(options):
     name, value = next(iter(options.items()))
-    with pytest.raises(ConfigError, match=f"{name} must be a positive integer, got {value!r}"):
+    with pytest.raises(ConfigError, match=f"{name} must be a positive integer.*got {value!r}"):
         tiny_model().translate(["Go."], **options)
 
 

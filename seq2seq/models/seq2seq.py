@@ -169,13 +169,21 @@ class Seq2Seq(keras.Model):
 
     # -- translation, saving -----------------------------------------------------------
 
-    def translate(self, texts, batch_size: int = 256, max_length: int | None = None) -> list[str]:
-        """Translate many texts at once with compiled batched greedy search."""
-        from seq2seq.translator import Translator
+    def translate(self, texts, search=None, **overrides) -> list[str]:
+        """Translate many texts at once; the best hypothesis of each.
+
+        `search` is a `SearchConfig`; keyword arguments override its fields (`beam=5`,
+        `max_length=40`, `sample=True, seed=1`, ...). Default: compiled batched greedy search.
+        """
+        return [hypotheses[0].text if hypotheses else "" for hypotheses in self.translate_nbest(texts, search, **overrides)]
+
+    def translate_nbest(self, texts, search=None, **overrides) -> list:
+        """The `nbest` best hypotheses `(text, score)` of each text, best first."""
+        from seq2seq.translator import Translator, search_config
 
         if self._inference.translator is None:
             self._inference.translator = Translator(self)
-        return self._inference.translator.translate(texts, batch_size=batch_size, max_length=max_length)
+        return self._inference.translator.search(texts, search_config(search, **overrides))
 
     def save(self, filepath, overwrite: bool = True, **kwargs) -> None:
         """Write one `.keras` file atomically: a crash never leaves a half-written model."""

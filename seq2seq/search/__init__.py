@@ -1,5 +1,22 @@
-"""Search strategies over a step callable `step(tokens, states) -> (log_probs, states)`."""
+"""Search strategies over a step callable `step(tokens, states) -> (log_probs, states)`.
 
+Each strategy returns `(ids (batch, n, length), scores (batch, n))` and says how many rows of
+the step function it runs per sentence (`expansion`).
+"""
+
+from seq2seq.search.beam import BeamSearch
+from seq2seq.search.config import SearchConfig
 from seq2seq.search.greedy import GreedySearch
+from seq2seq.search.sampling import Sampling
 
-__all__ = ["GreedySearch"]
+
+def make_strategy(config: SearchConfig, seed_generator=None):
+    """The strategy object a `SearchConfig` names."""
+    if config.sample:
+        return Sampling(config.temperature, config.top_k, config.top_p, seed_generator)
+    if config.beam > 1:
+        return BeamSearch(config.beam, config.nbest, config.length_penalty, config.min_length, config.no_repeat_ngram)
+    return GreedySearch()
+
+
+__all__ = ["BeamSearch", "GreedySearch", "Sampling", "SearchConfig", "make_strategy"]

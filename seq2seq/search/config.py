@@ -1,0 +1,80 @@
+"""SearchConfig: every decoding setting in one validated object."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass
+
+from seq2seq.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class SearchConfig:
+    """How `translate` searches for output sentences."""
+
+    beam: int = 1  # hypotheses kept per sentence; 1 is greedy search
+    nbest: int = 1  # hypotheses returned per sentence (at most `beam`)
+    length_penalty: float = 0.0  # GNMT alpha: 0 scores by log-probability, higher favours longer outputs
+    min_length: int = 0  # tokens before the end may be chosen (beam search)
+    max_length: int | None = None  # most tokens per output; None: 2 x source tokens + 10
+    no_repeat_ngram: int = 0  # forbid repeating any n-gram of this size (beam search); 0: off
+    sample: bool = False  # draw tokens at random instead of searching
+    temperature: float = 1.0  # sampling: below 1 sharpens the distribution, above 1 flattens it
+    top_k: int = 0  # sampling: draw among the k most probable tokens only; 0: all
+    top_p: float = 1.0  # sampling: draw among the most probable tokens holding this much mass
+    seed: int | None = None  # sampling: the same seed gives the same draws
+    batch_size: int = 256  # sentences decoded together
+
+    def __post_init__(self) -> None:
+        for name in ("beam", "nbest", "batch_size"):
+            _positive_int(name, getattr(self, name))
+        for name in ("min_length", "no_repeat_ngram", "top_k"):
+            _non_negative_int(name, getattr(self, name))
+        if self.max_length is not None:
+            _positive_int("max_length", self.max_length, "or None to follow the source length")
+        if self.nbest > self.beam:
+            raise ConfigError(f"nbest ({self.nbest}) cannot exceed the beam ({self.beam}); pass --beam {self.nbest} or more.")
+        if not isinstance(self.sample, bool):
+            raise ConfigError(f"sample must be true or false, got {self.sample!r}.")
+        if self.sample and self.beam > 1:
+            raise ConfigError("sampling draws one hypothesis per sentence; use --sample without --beam, or --beam without --sample.")
+        if not _number(self.length_penalty) or self.length_penalty < 0:
+            raise ConfigError(f"length_penalty must be a number >= 0, got {self.length_penalty!r}.")
+        if not _number(self.temperature) or self.temperature <= 0:
+            raise ConfigError(f"temperature must be a number > 0, got {self.temperature!r}; use greedy search for 0.")
+        if not _number(self.top_p) or not 0 < self.top_p <= 1:
+            raise ConfigError(f"top_p must be a number in (0, 1], got {self.top_p!r}.")
+        if self.seed is not None and (isinstance(self.seed, bool) or not isinstance(self.seed, int)):
+            raise ConfigError(f"seed must be an integer, got {self.seed!r}.")
+        if self.max_length is not None and self.min_length >= self.max_length:
+            raise ConfigError(f"min_length ({self.min_length}) must be below max_length ({self.max_length}).")
+
+    def replace(self, **overrides) -> "SearchConfig":
+        """A copy with some settings changed; an unknown name is refused with the valid ones."""
+        known = {f.name for f in dataclasses.fields(self)}
+        unknown = sorted(set(overrides) - known)
+        if unknown:
+            raise ConfigError(f"unknown search setting(s) {', '.join(unknown)}; valid ones are: {', '.join(sorted(known))}.")
+        return dataclasses.replace(self, **overrides)
+
+    @property
+    def strategy_key(self) -> tuple:
+        """The settings that shape the compiled search (not the batch size, lengths or seed)."""
+        return (self.beam, self.nbest, self.length_penalty, self.min_length, self.no_repeat_ngram,
+                self.sample, self.temperature, self.top_k, self.top_p)
+
+
+def _number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _positive_int(name, value, hint: str = "") -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        extra = f" ({hint})" if hint else ""
+        raise ConfigError(f"{name} must be a positive integer{extra}, got {value!r}.")
+
+
+def _non_negative_int(name, value) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ConfigError(f"{name} must be an integer >= 0, got {value!r}.")
