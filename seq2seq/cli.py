@@ -1,4 +1,4 @@
-"""The `seq2seq` command: thin sub-commands over the library (train, translate, demo, info).
+"""The `seq2seq` command: thin sub-commands over the library (train, translate, evaluate, demo, info).
 
 A mistake a user can make ends with one line on standard error and exit status 2;
 `--debug` shows the full traceback instead.
@@ -10,6 +10,7 @@ import argparse
 import dataclasses
 import os
 import sys
+import warnings
 
 from seq2seq.config import ATTENTIONS, BRIDGES, CELLS, TOKENIZERS, settings_keys
 from seq2seq.errors import Seq2SeqError
@@ -32,10 +33,12 @@ class Parser(argparse.ArgumentParser):
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     debug = "--debug" in argv
+    if not debug:
+        warnings.showwarning = show_warning_on_one_line
     try:
         args = build_parser().parse_args(argv)
         if not hasattr(args, "run"):
-            raise UsageError("seq2seq: choose a command: train, translate, demo or info (see seq2seq --help)")
+            raise UsageError("seq2seq: choose a command: train, translate, evaluate, demo or info (see seq2seq --help)")
         quiet_tensorflow(debug)
         return args.run(args) or 0
     except (Seq2SeqError, OSError) as error:
@@ -49,6 +52,10 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
+def show_warning_on_one_line(message, category, filename, lineno, file=None, line=None) -> None:
+    print(f"seq2seq: warning: {message}", file=sys.stderr)
+
+
 def build_parser() -> Parser:
     parser = Parser(prog="seq2seq", description="Sequence-to-sequence learning with recurrent encoder-decoders on Keras 3.")
     parser.add_argument("--debug", action="store_true", help="show full tracebacks and library logs")
@@ -56,6 +63,7 @@ def build_parser() -> Parser:
     add_train_command(commands)
     add_translate_command(commands)
     add_demo_command(commands)
+    add_evaluate_command(commands)
     add_info_command(commands)
     return parser
 
@@ -121,6 +129,7 @@ def add_search_options(parser) -> None:
     search.add_argument("--seed", type=int, help="the same seed gives the same samples")
     search.add_argument("--batch-size", type=positive_int, help="sentences decoded together (default 256)")
     search.add_argument("--scores", action="store_true", help="print index, score and text per hypothesis")
+    search.add_argument("--strict", action="store_true", default=None, help="refuse tokens outside the vocabulary")
 
 
 def search_settings(args):
@@ -137,6 +146,55 @@ def add_demo_command(commands) -> None:
     demo.add_argument("--epochs", type=positive_int, default=10)
     demo.add_argument("--seed", type=int, default=0)
     demo.set_defaults(run=run_demo)
+
+
+def add_evaluate_command(commands) -> None:
+    evaluate = commands.add_parser("evaluate", help="score a model on a test corpus (BLEU, chrF, TER)")
+    evaluate.add_argument("model", help="a model file written by seq2seq train")
+    evaluate.add_argument("test", nargs="?", help="a Tatoeba/Anki file of test pairs")
+    evaluate.add_argument("--source-file", help="line-aligned parallel test files: the source side")
+    evaluate.add_argument("--target-file", help="line-aligned parallel test files: the target side")
+    evaluate.add_argument("--limit", type=positive_int, help="use only the first N pairs")
+    evaluate.add_argument("--skip-bad-lines", action="store_true", help="skip and count malformed lines")
+    evaluate.add_argument("--json", action="store_true", help="print the scores as JSON")
+    evaluate.add_argument("--output", help="write source, hypothesis, references and chrF per line (TSV)")
+    add_search_options(evaluate)
+    evaluate.set_defaults(run=run_evaluate)
+
+
+def run_evaluate(args) -> int:
+    import json
+
+    from seq2seq.data.corpus import read_corpus
+    from seq2seq.evaluation import evaluate_model
+    from seq2seq.saving import load
+
+    if not (args.test or args.source_file or args.target_file):
+        raise UsageError("seq2seq evaluate: give a test file, or both --source-file and --target-file")
+    search = search_settings(args)
+    corpus = read_corpus(
+        args.test, source_file=args.source_file, target_file=args.target_file, limit=args.limit,
+        skip_bad_lines=args.skip_bad_lines,
+    )
+    model = load(args.model)
+    scores, rows = evaluate_model(model, corpus.pairs, search)
+    if args.output:
+        write_evaluation_rows(args.output, rows)
+    if args.json:
+        print(json.dumps(scores))
+    else:
+        print(f"BLEU {scores['bleu']:.2f}  chrF {scores['chrf']:.2f}  TER {scores['ter']:.2f}  "
+              f"exact match {scores['exact_match']:.1%}  ({scores['sentences']} sentences, {len(corpus)} references)")
+    return 0
+
+
+def write_evaluation_rows(path: str, rows: list[dict]) -> None:
+    """`source<TAB>hypothesis<TAB>references joined by ' ||| '<TAB>chrF` per line, written atomically."""
+    from seq2seq.saving import write_text_atomically
+
+    lines = ["source\thypothesis\treferences\tchrf"]
+    lines += [f"{r['source']}\t{r['hypothesis']}\t{' ||| '.join(r['references'])}\t{r['chrf']}" for r in rows]
+    write_text_atomically(path, "\n".join(lines) + "\n")
 
 
 def add_info_command(commands) -> None:

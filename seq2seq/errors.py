@@ -15,3 +15,11 @@ class ConfigError(Seq2SeqError, ValueError):
 
 class ModelFileError(Seq2SeqError):
     """A file cannot be loaded as a keras-seq2seq model."""
+
+
+class UnknownTokensError(Seq2SeqError, ValueError):
+    """A source holds tokens the model's vocabulary lacks, and strict mode is on."""
+
+
+class UnknownTokensWarning(UserWarning):
+    """Source tokens outside the vocabulary were read as the unknown token."""

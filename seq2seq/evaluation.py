@@ -34,3 +34,22 @@ def reference_streams(references: Sequence[Sequence[str]]) -> list[list[str | No
     """sacrebleu's layout: stream k holds every sentence's k-th reference (None where it has fewer)."""
     depth = max((len(refs) for refs in references), default=0)
     return [[refs[k] if k < len(refs) else None for refs in references] for k in range(depth)]
+
+
+def evaluate_model(model, pairs: Sequence[tuple[str, str]], search=None, **overrides) -> tuple[dict, list[dict]]:
+    """Translate each distinct source of `pairs` and score it against all of its targets.
+
+    Returns the corpus scores and one row per source: source, hypothesis, references and the
+    sentence-level chrF.
+    """
+    from sacrebleu.metrics import CHRF
+
+    sources, references = group_references(pairs)
+    hypotheses = model.translate(sources, search, **overrides)
+    scores = score_translations(hypotheses, references)
+    chrf = CHRF()
+    rows = [
+        {"source": s, "hypothesis": h, "references": r, "chrf": round(chrf.sentence_score(h, r).score, 2)}
+        for s, h, r in zip(sources, hypotheses, references)
+    ]
+    return scores, rows

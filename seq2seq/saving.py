@@ -7,7 +7,7 @@ import zipfile
 from pathlib import Path
 from typing import Callable
 
-from seq2seq.errors import ModelFileError
+from seq2seq.errors import ModelFileError, Seq2SeqError
 
 FORMAT_VERSION = 1  # raised when the layout of the model's config changes
 
@@ -27,6 +27,23 @@ def write_atomically(path, write: Callable[[str], None], overwrite: bool = True)
         os.replace(temporary, path)
     except OSError as error:
         raise ModelFileError(f"{path}: cannot be written ({error.strerror or error}).") from error
+    finally:
+        if temporary.exists():
+            temporary.unlink()
+
+
+def write_text_atomically(path, text: str) -> None:
+    """Write `text` to a temporary file beside `path`, then rename it into place."""
+    path = Path(path)
+    temporary = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    try:
+        with open(temporary, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    except OSError as error:
+        raise Seq2SeqError(f"{path}: cannot be written ({error.strerror or error}).") from error
     finally:
         if temporary.exists():
             temporary.unlink()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import NamedTuple
 
 import keras
@@ -10,6 +11,7 @@ from keras import ops
 
 from seq2seq.backend import compile_search
 from seq2seq.data.batching import pad_batch
+from seq2seq.errors import UnknownTokensError, UnknownTokensWarning
 from seq2seq.search import make_strategy
 from seq2seq.search.beam import IMPOSSIBLE
 from seq2seq.search.config import SearchConfig
@@ -64,6 +66,13 @@ class Translator:
             self._compiled[key] = compile_search(decode)
         return self._compiled[key]
 
+    def encode_sources(self, texts, strict: bool = False) -> list[list[int]]:
+        """Source ids of each text; tokens outside the vocabulary are reported once."""
+        vocabulary = self.model.source_vocab
+        encoded = [vocabulary.encode(text) for text in texts]
+        report_unknown(unknown_source_tokens(vocabulary, texts, encoded), strict)
+        return encoded
+
     def search(self, texts, config: SearchConfig) -> list[list[Hypothesis]]:
         """The `config.nbest` best hypotheses of each text, best first, in the caller's order."""
         if isinstance(texts, str):
@@ -72,7 +81,7 @@ class Translator:
         if config.sample and config.seed is not None:
             state = self.seed_generator.state
             state.assign(ops.cast(ops.convert_to_tensor([config.seed, 0]), state.dtype))
-        encoded = [self.model.source_vocab.encode(text) for text in texts]
+        encoded = self.encode_sources(texts, config.strict)
         results: list[list[Hypothesis]] = [[] for _ in encoded]
         for rows in length_sorted_batches(encoded, config.batch_size):
             batch = pad_batch([encoded[i] for i in rows], LENGTH_BUCKET)
@@ -86,6 +95,32 @@ class Translator:
                     if scores[position, n] > IMPOSSIBLE / 2
                 ]
         return results
+
+
+def unknown_source_tokens(vocabulary, texts, encoded) -> list[str]:
+    """Tokens of `texts` outside `vocabulary`, in order of first appearance."""
+    unknown: dict[str, None] = {}
+    for text, ids in zip(texts, encoded):
+        if vocabulary.unk_id in ids:
+            unknown.update(dict.fromkeys(vocabulary.unknown_tokens(text)))
+    return list(unknown)
+
+
+def report_unknown(unknown: list[str], strict: bool) -> None:
+    """One warning listing the tokens read as <unk>, or an error in strict mode."""
+    if not unknown:
+        return
+    listed = ", ".join(repr(token) for token in unknown[:20]) + (", ..." if len(unknown) > 20 else "")
+    if strict:
+        raise UnknownTokensError(
+            f"{len(unknown)} source token(s) are not in the model's vocabulary: {listed}; "
+            "without --strict they are read as <unk>."
+        )
+    warnings.warn(
+        f"{len(unknown)} source token(s) are not in the model's vocabulary and were read as <unk>: {listed}.",
+        UnknownTokensWarning,
+        stacklevel=4,
+    )
 
 
 def length_sorted_batches(sequences: list[list[int]], batch_size: int) -> list[list[int]]:

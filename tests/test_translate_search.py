@@ -86,3 +86,77 @@ def test_the_command_line_prints_nbest_lists_with_scores(tmp_path, capsys):
     expected = model.translate_nbest(["Go.", "Hi."], beam=3, nbest=2)
     assert [(int(i), t) for i, _, t in lines] == [(i, h.text) for i, hs in enumerate(expected) for h in hs]
     assert [float(s) for _, s, _ in lines] == pytest.approx([h.score for hs in expected for h in hs], abs=1e-3)
+
+
+def test_new_input_lengths_and_batch_sizes_do_not_recompile_the_search():
+    import keras
+
+    if keras.backend.backend() != "tensorflow":
+        pytest.skip("counts TensorFlow traces")
+    model = tiny_model(seed=13)
+    for count, length in [(1, 3), (5, 20), (17, 45), (2, 9)]:
+        model.translate(["ab " * length] * count, beam=2)
+    (compiled,) = model._inference.translator._compiled.values()
+    assert compiled.experimental_get_tracing_count() == 1
+
+
+def test_source_tokens_outside_the_vocabulary_are_read_as_unknown_with_one_warning():
+    from seq2seq.errors import UnknownTokensError, UnknownTokensWarning
+
+    model = tiny_model(seed=14)
+    with pytest.warns(UnknownTokensWarning) as caught:
+        translations = model.translate(["Go€.", "Hi ß€!", "Go."])
+    assert len(caught) == 1
+    assert "2 source token(s)" in str(caught[0].message) and "'€', 'ß'" in str(caught[0].message)
+    assert model.source_vocab.encode("Go€.")[2] == model.source_vocab.unk_id and len(translations) == 3
+    with pytest.raises(UnknownTokensError, match="'€'.*without --strict"):
+        model.translate(["Go€."], strict=True)
+
+
+def test_a_source_longer_than_any_seen_in_training_is_still_translated():
+    model = tiny_model(seed=15)
+    longest_seen = max(len(sentence) for sentence in ["Go.", "Hi.", "Run!", "Who are you?"])
+    long_source = "Who are you? " * 12
+    assert len(long_source) > 10 * longest_seen
+    (translation,) = model.translate([long_source])
+    assert isinstance(translation, str)
+    assert len(model.target_vocab.tokenizer.tokenize(translation)) <= 2 * len(model.source_vocab.encode(long_source)) + 10
+
+
+def test_the_command_line_warns_about_unknown_tokens_on_one_line_and_strict_fails(tmp_path):
+    import subprocess
+    import sys
+
+    path = tmp_path / "model.keras"
+    tiny_model(seed=16).save(path)
+    command = [sys.executable, "-m", "seq2seq.cli", "translate", str(path), "Go€."]
+    result = subprocess.run(command, capture_output=True, text=True)
+    assert result.returncode == 0
+    assert result.stderr.strip().splitlines() == [
+        "seq2seq: warning: 1 source token(s) are not in the model's vocabulary and were read as <unk>: '€'."
+    ]
+    strict = subprocess.run(command + ["--strict"], capture_output=True, text=True)
+    assert strict.returncode == 2 and strict.stderr.count("\n") == 1 and "'€'" in strict.stderr
+
+
+def test_calling_the_decoder_model_with_the_wrong_inputs_lists_what_it_expects():
+    import numpy as np
+
+    from seq2seq.models.inference import InferenceInputError
+
+    model = tiny_model(units=7)
+    token, state = np.array([[2]]), np.zeros((1, 7), "float32")
+    expected = "decoder_model expects 3 inputs in this order: decoder_tokens (batch, 1) int32, state_h_0 (batch, 7) float32, state_c_0 (batch, 7) float32"
+    with pytest.raises(InferenceInputError, match=re_escape(expected + "; received 1 (shapes given: (1, 1))")):
+        model.decoder_model.predict([token], verbose=0)
+    with pytest.raises(InferenceInputError, match=re_escape("input 1 should be decoder_tokens (batch, 1), but its shape is (1, 7)")):
+        model.decoder_model.predict([state, state, token], verbose=0)
+    with pytest.raises(InferenceInputError, match="encoder_model expects 1 inputs"):
+        model.encoder_model.predict([token, token], verbose=0)
+    assert len(model.decoder_model([token, state, state])) == 3
+
+
+def re_escape(text: str) -> str:
+    import re
+
+    return re.escape(text)

@@ -11,6 +11,7 @@ from seq2seq.layers.bridge import Bridge, zero_rows
 from seq2seq.layers.decoder import RecurrentDecoder
 from seq2seq.layers.encoder import RecurrentEncoder
 from seq2seq.layers.recurrent import state_names
+from seq2seq.models.inference import InferenceModel
 from seq2seq.metrics import TokenAccuracy  # noqa: F401  (registers the metric for loading)
 from seq2seq.saving import FORMAT_VERSION, write_atomically
 
@@ -141,7 +142,7 @@ class Seq2Seq(keras.Model):
             outputs = _named(states, self.state_names)
             if memory is not None:
                 outputs += _named([memory[0], ops.cast(memory[1], "float32")], ["encoder_outputs", "encoder_mask"])
-            self._inference.encoder_model = keras.Model(source, outputs, name="encoder_model")
+            self._inference.encoder_model = InferenceModel(source, outputs, name="encoder_model")
         return self._inference.encoder_model
 
     @property
@@ -164,7 +165,7 @@ class Seq2Seq(keras.Model):
             probabilities = keras.layers.Activation("softmax", name="probabilities")(logits)
             outputs = [probabilities] + _named(new_states, [f"new_{name}" for name in self.state_names])
             outputs += _named(weights, ["attention_weights"])
-            self._inference.decoder_model = keras.Model(inputs, outputs, name="decoder_model")
+            self._inference.decoder_model = InferenceModel(inputs, outputs, name="decoder_model")
         return self._inference.decoder_model
 
     # -- translation, saving -----------------------------------------------------------
@@ -184,6 +185,12 @@ class Seq2Seq(keras.Model):
         if self._inference.translator is None:
             self._inference.translator = Translator(self)
         return self._inference.translator.search(texts, search_config(search, **overrides))
+
+    def evaluate_translations(self, pairs, search=None, **overrides) -> dict:
+        """Corpus BLEU, chrF, TER and exact match of this model's translations of `pairs`' sources."""
+        from seq2seq.evaluation import evaluate_model
+
+        return evaluate_model(self, pairs, search, **overrides)[0]
 
     def save(self, filepath, overwrite: bool = True, **kwargs) -> None:
         """Write one `.keras` file atomically: a crash never leaves a half-written model."""

@@ -25,6 +25,7 @@ class SearchConfig:
     top_p: float = 1.0  # sampling: draw among the most probable tokens holding this much mass
     seed: int | None = None  # sampling: the same seed gives the same draws
     batch_size: int = 256  # sentences decoded together
+    strict: bool = False  # refuse sources with tokens outside the vocabulary instead of reading them as <unk>
 
     def __post_init__(self) -> None:
         for name in ("beam", "nbest", "batch_size"):
@@ -35,8 +36,9 @@ class SearchConfig:
             _positive_int("max_length", self.max_length, "or None to follow the source length")
         if self.nbest > self.beam:
             raise ConfigError(f"nbest ({self.nbest}) cannot exceed the beam ({self.beam}); pass --beam {self.nbest} or more.")
-        if not isinstance(self.sample, bool):
-            raise ConfigError(f"sample must be true or false, got {self.sample!r}.")
+        for name in ("sample", "strict"):
+            if not isinstance(getattr(self, name), bool):
+                raise ConfigError(f"{name} must be true or false, got {getattr(self, name)!r}.")
         if self.sample and self.beam > 1:
             raise ConfigError("sampling draws one hypothesis per sentence; use --sample without --beam, or --beam without --sample.")
         if not _number(self.length_penalty) or self.length_penalty < 0:
