@@ -109,6 +109,7 @@ def add_translate_command(commands) -> None:
     translate.add_argument("model", help="a model file written by seq2seq train")
     translate.add_argument("texts", nargs="*", help="texts to translate (default: one per line from standard input)")
     translate.add_argument("--interactive", action="store_true", help="type sentences at a prompt")
+    translate.add_argument("--plot-attention", metavar="IMAGE", help="draw the attention of one text's translation (.png, .svg, .pdf)")
     add_search_options(translate)
     translate.set_defaults(run=run_translate)
 
@@ -239,10 +240,22 @@ def run_translate(args) -> int:
 
     search = search_settings(args)
     model = load(args.model)
+    if args.plot_attention:
+        return plot_one_attention(model, args)
     if args.interactive:
         return interactive_loop(model, search, args.scores)
     texts = args.texts or [line.rstrip("\n") for line in sys.stdin]
     print_hypotheses(model.translate_nbest(texts, search), search.nbest > 1 or args.scores)
+    return 0
+
+
+def plot_one_attention(model, args) -> int:
+    from seq2seq.attention_plot import plot_attention
+
+    if len(args.texts) != 1:
+        raise UsageError("seq2seq translate: --plot-attention draws one translation; give exactly one text")
+    print(plot_attention(model, args.texts[0], args.plot_attention, args.max_length))
+    print(f"Attention picture written to {args.plot_attention}.", file=sys.stderr)
     return 0
 
 

@@ -12,41 +12,38 @@ from seq2seq.errors import ModelFileError, Seq2SeqError
 FORMAT_VERSION = 1  # raised when the layout of the model's config changes
 
 
-def write_atomically(path, write: Callable[[str], None], overwrite: bool = True) -> None:
-    """Call `write(temporary_path)`, flush it to disk, then rename it to `path`."""
+def write_atomically_with(path, write: Callable[[str], None], error_class=Seq2SeqError) -> None:
+    """Call `write(temporary_path)` beside `path`, flush it to disk, then rename it to `path`.
+
+    A crash leaves either the old file or the new one, never half of one.
+    """
     path = Path(path)
-    if path.suffix != ".keras":
-        raise ModelFileError(f"{path}: a model file name must end with .keras.")
-    if path.exists() and not overwrite:
-        raise ModelFileError(f"{path} already exists; pass overwrite=True to replace it.")
-    temporary = path.with_name(f".{path.stem}.tmp-{os.getpid()}.keras")
+    temporary = path.with_name(f".{path.stem}.tmp-{os.getpid()}{path.suffix}")
     try:
         write(str(temporary))
         with open(temporary, "rb+") as handle:
             os.fsync(handle.fileno())
         os.replace(temporary, path)
     except OSError as error:
-        raise ModelFileError(f"{path}: cannot be written ({error.strerror or error}).") from error
+        raise error_class(f"{path}: cannot be written ({error.strerror or error}).") from error
     finally:
         if temporary.exists():
             temporary.unlink()
+
+
+def write_atomically(path, write: Callable[[str], None], overwrite: bool = True) -> None:
+    """Write a model file atomically (see `write_atomically_with`); its name must end with .keras."""
+    path = Path(path)
+    if path.suffix != ".keras":
+        raise ModelFileError(f"{path}: a model file name must end with .keras.")
+    if path.exists() and not overwrite:
+        raise ModelFileError(f"{path} already exists; pass overwrite=True to replace it.")
+    write_atomically_with(path, write, ModelFileError)
 
 
 def write_text_atomically(path, text: str) -> None:
-    """Write `text` to a temporary file beside `path`, then rename it into place."""
-    path = Path(path)
-    temporary = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
-        with open(temporary, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
-    except OSError as error:
-        raise Seq2SeqError(f"{path}: cannot be written ({error.strerror or error}).") from error
-    finally:
-        if temporary.exists():
-            temporary.unlink()
+    """Write `text` (UTF-8) atomically."""
+    write_atomically_with(path, lambda temporary: Path(temporary).write_text(text, encoding="utf-8"))
 
 
 def check_format_version(version) -> None:
