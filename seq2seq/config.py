@@ -7,10 +7,10 @@ Presets name well-known architectures; explicit fields override them.
 from __future__ import annotations
 
 import dataclasses
-import math
 from dataclasses import dataclass, field
 
 from seq2seq.errors import ConfigError
+from seq2seq.validation import is_number, require_bool, require_choice, require_positive_int
 
 CELLS = ("lstm", "gru")
 TOKENIZERS = ("char", "word", "subword")
@@ -41,23 +41,22 @@ class ModelConfig:
         self.validate()
 
     def validate(self) -> None:
-        _require_choice("cell", self.cell, CELLS)
-        _require_choice("tokenizer", self.tokenizer, TOKENIZERS)
-        _require_choice("bridge", self.bridge, BRIDGES)
-        _require_choice("attention", self.attention, ATTENTIONS)
-        _require_positive_int("units", self.units)
-        _require_positive_int("layers", self.layers)
+        require_choice("cell", self.cell, CELLS)
+        require_choice("tokenizer", self.tokenizer, TOKENIZERS)
+        require_choice("bridge", self.bridge, BRIDGES)
+        require_choice("attention", self.attention, ATTENTIONS)
+        require_positive_int("units", self.units)
+        require_positive_int("layers", self.layers)
         for name in ("decoder_layers", "vocab_size"):
             if getattr(self, name) is not None:
-                _require_positive_int(name, getattr(self, name), hint="or None")
+                require_positive_int(name, getattr(self, name), hint="or None")
         if self.embedding_dim is not None:
-            _require_positive_int("embedding_dim", self.embedding_dim, hint="or None for one-hot inputs")
+            require_positive_int("embedding_dim", self.embedding_dim, hint="or None for one-hot inputs")
         for name in ("lowercase", "bidirectional"):
-            if not isinstance(getattr(self, name), bool):
-                raise ConfigError(f"{name} must be true or false, got {getattr(self, name)!r}.")
+            require_bool(name, getattr(self, name))
         if self.preset not in PRESETS:
             raise ConfigError(f"unknown preset {self.preset!r}; choose one of: {', '.join(PRESETS)}.")
-        if not _is_number(self.dropout) or not 0.0 <= self.dropout < 1.0:
+        if not is_number(self.dropout) or not 0.0 <= self.dropout < 1.0:
             raise ConfigError(f"dropout must be a number in [0, 1), got {self.dropout!r}.")
         self._validate_combination()
 
@@ -169,14 +168,14 @@ class TrainConfig:
         return [f.name for f in dataclasses.fields(cls) if f.name not in ("extra", "verbose")]
 
     def __post_init__(self) -> None:
-        _require_positive_int("epochs", self.epochs)
-        _require_positive_int("batch_size", self.batch_size)
-        _require_positive_int("min_frequency", self.min_frequency)
-        if not _is_number(self.validation_split) or not 0.0 <= self.validation_split < 1.0:
+        require_positive_int("epochs", self.epochs)
+        require_positive_int("batch_size", self.batch_size)
+        require_positive_int("min_frequency", self.min_frequency)
+        if not is_number(self.validation_split) or not 0.0 <= self.validation_split < 1.0:
             raise ConfigError(
                 f"validation_split must be a number in [0, 1), got {self.validation_split!r}."
             )
-        if not _is_number(self.learning_rate) or not math.isfinite(self.learning_rate) or self.learning_rate <= 0:
+        if not is_number(self.learning_rate) or self.learning_rate <= 0:
             raise ConfigError(f"learning_rate must be a positive number, got {self.learning_rate!r}.")
 
 
@@ -208,18 +207,3 @@ def read_settings_file(path) -> dict:
     if unknown:
         raise ConfigError(f"{path}: unknown setting(s) {', '.join(unknown)}; valid ones are: {', '.join(settings_keys())}.")
     return values
-
-
-def _is_number(value) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
-def _require_choice(name: str, value, choices: tuple[str, ...]) -> None:
-    if value not in choices:
-        raise ConfigError(f"{name} must be one of {', '.join(choices)}; got {value!r}.")
-
-
-def _require_positive_int(name: str, value, hint: str = "") -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        extra = f" ({hint})" if hint else ""
-        raise ConfigError(f"{name} must be a positive integer{extra}, got {value!r}.")

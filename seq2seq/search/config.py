@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
-import math
 from dataclasses import dataclass
 
 from seq2seq.errors import ConfigError
+from seq2seq.validation import is_number, require_bool, require_non_negative_int, require_positive_int
 
 
 @dataclass(frozen=True)
@@ -29,23 +29,22 @@ class SearchConfig:
 
     def __post_init__(self) -> None:
         for name in ("beam", "nbest", "batch_size"):
-            _positive_int(name, getattr(self, name))
+            require_positive_int(name, getattr(self, name))
         for name in ("min_length", "no_repeat_ngram", "top_k"):
-            _non_negative_int(name, getattr(self, name))
+            require_non_negative_int(name, getattr(self, name))
         if self.max_length is not None:
-            _positive_int("max_length", self.max_length, "or None to follow the source length")
+            require_positive_int("max_length", self.max_length, "or None to follow the source length")
         if self.nbest > self.beam:
             raise ConfigError(f"nbest ({self.nbest}) cannot exceed the beam ({self.beam}); pass --beam {self.nbest} or more.")
         for name in ("sample", "strict"):
-            if not isinstance(getattr(self, name), bool):
-                raise ConfigError(f"{name} must be true or false, got {getattr(self, name)!r}.")
+            require_bool(name, getattr(self, name))
         if self.sample and self.beam > 1:
             raise ConfigError("sampling draws one hypothesis per sentence; use --sample without --beam, or --beam without --sample.")
-        if not _number(self.length_penalty) or self.length_penalty < 0:
+        if not is_number(self.length_penalty) or self.length_penalty < 0:
             raise ConfigError(f"length_penalty must be a number >= 0, got {self.length_penalty!r}.")
-        if not _number(self.temperature) or self.temperature <= 0:
+        if not is_number(self.temperature) or self.temperature <= 0:
             raise ConfigError(f"temperature must be a number > 0, got {self.temperature!r}; use greedy search for 0.")
-        if not _number(self.top_p) or not 0 < self.top_p <= 1:
+        if not is_number(self.top_p) or not 0 < self.top_p <= 1:
             raise ConfigError(f"top_p must be a number in (0, 1], got {self.top_p!r}.")
         if self.seed is not None and (isinstance(self.seed, bool) or not isinstance(self.seed, int)):
             raise ConfigError(f"seed must be an integer, got {self.seed!r}.")
@@ -65,18 +64,3 @@ class SearchConfig:
         """The settings that shape the compiled search (not the batch size, lengths or seed)."""
         return (self.beam, self.nbest, self.length_penalty, self.min_length, self.no_repeat_ngram,
                 self.sample, self.temperature, self.top_k, self.top_p)
-
-
-def _number(value) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-
-
-def _positive_int(name, value, hint: str = "") -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        extra = f" ({hint})" if hint else ""
-        raise ConfigError(f"{name} must be a positive integer{extra}, got {value!r}.")
-
-
-def _non_negative_int(name, value) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ConfigError(f"{name} must be an integer >= 0, got {value!r}.")
