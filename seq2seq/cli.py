@@ -38,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
         if not hasattr(args, "run"):
-            raise UsageError("seq2seq: choose a command: train, translate, evaluate, demo or info (see seq2seq --help)")
+            raise UsageError("seq2seq: choose a command: train, translate, evaluate, average, demo or info (see seq2seq --help)")
         quiet_tensorflow(debug)
         return args.run(args) or 0
     except (Seq2SeqError, OSError) as error:
@@ -64,6 +64,7 @@ def build_parser() -> Parser:
     add_translate_command(commands)
     add_demo_command(commands)
     add_evaluate_command(commands)
+    add_average_command(commands)
     add_info_command(commands)
     return parser
 
@@ -101,6 +102,13 @@ def add_train_command(commands) -> None:
     training.add_argument("--min-frequency", type=positive_int)
     training.add_argument("--source-embeddings", help="word vectors (GloVe/word2vec text) for the source side")
     training.add_argument("--target-embeddings", help="word vectors (GloVe/word2vec text) for the target side")
+    training.add_argument("--patience", type=positive_int, help="early stopping: epochs without a better validation loss")
+    training.add_argument("--reduce-lr-patience", type=positive_int, help="halve the learning rate after N flat epochs")
+    training.add_argument("--clip-norm", type=float, help="clip gradients to this global norm")
+    training.add_argument("--label-smoothing", type=float, help="e.g. 0.1")
+    training.add_argument("--checkpoint-dir", help="checkpoint every epoch here (default: <out>.checkpoints)")
+    training.add_argument("--logdir", help="write TensorBoard logs here")
+    training.add_argument("--resume", action="store_true", help="continue from the last checkpoint of this run")
     train.set_defaults(run=run_train)
 
 
@@ -198,6 +206,22 @@ def write_evaluation_rows(path: str, rows: list[dict]) -> None:
     write_text_atomically(path, "\n".join(lines) + "\n")
 
 
+def add_average_command(commands) -> None:
+    average = commands.add_parser("average", help="average the weights of several checkpoints of one run")
+    average.add_argument("checkpoints", nargs="+", help="checkpoint files (e.g. model.keras.checkpoints/epoch-*.keras)")
+    average.add_argument("--out", required=True, help="where to write the averaged model (.keras)")
+    average.set_defaults(run=run_average)
+
+
+def run_average(args) -> int:
+    from seq2seq.averaging import average_checkpoints
+
+    model = average_checkpoints(args.checkpoints)
+    model.save(args.out)
+    print(f"Averaged {len(args.checkpoints)} checkpoints into {args.out}.")
+    return 0
+
+
 def add_info_command(commands) -> None:
     info = commands.add_parser("info", help="describe a model file")
     info.add_argument("model")
@@ -205,9 +229,9 @@ def add_info_command(commands) -> None:
 
 
 def run_train(args) -> int:
-    from seq2seq.config import DATA_KEYS, ModelConfig, TrainConfig, read_settings_file
+    from seq2seq.config import ModelConfig, TrainConfig, read_settings_file
     from seq2seq.data.corpus import read_corpus
-    from seq2seq.training import train
+    from seq2seq.training import resume, train
 
     settings = read_settings_file(args.config) if args.config else {}
     settings.update({key: value for key, value in vars(args).items() if value is not None and key in _SETTING_FLAGS})
@@ -222,17 +246,50 @@ def run_train(args) -> int:
         limit=settings.get("limit"),
         skip_bad_lines=bool(settings.get("skip_bad_lines")),
     )
-    model_values = {key: settings[key] for key in ModelConfig.field_names() if key in settings and key != "preset"}
-    model_config = ModelConfig.from_preset(settings.get("preset", "classic"), **model_values)
-    train_config = TrainConfig(**{key: settings[key] for key in TrainConfig.field_names() if key in settings})
+    if not settings.get("checkpoint_dir"):
+        settings["checkpoint_dir"] = f"{settings['out']}.checkpoints"
     skipped = f", {corpus.skipped} malformed lines skipped" if corpus.skipped else ""
     print(f"Read {len(corpus)} pairs from {' and '.join(corpus.sources)}{skipped}.")
-    description = f"{len(corpus)} pairs from {', '.join(corpus.sources)}"
-    model = train(corpus.pairs, model_config, train_config, data_description=description)
+    if args.resume:
+        model = resume(corpus.pairs, settings["checkpoint_dir"], epochs=settings.get("epochs"))
+    else:
+        model_values = {key: settings[key] for key in ModelConfig.field_names() if key in settings and key != "preset"}
+        model_config = ModelConfig.from_preset(settings.get("preset", "classic"), **model_values)
+        train_config = TrainConfig(**{key: settings[key] for key in TrainConfig.field_names() if key in settings})
+        description = f"{len(corpus)} pairs from {', '.join(corpus.sources)}"
+        model = train(corpus.pairs, model_config, train_config, data_description=description)
     model.save(settings["out"])
+    write_history(settings["out"], model.training_summary.get("history") or {})
     summary = model.training_summary
     print(f"Saved {settings['out']} (best epoch {summary['best_epoch']}, validation loss {summary['best_validation_loss']}).")
     return 0
+
+
+def write_history(model_path: str, history: dict) -> None:
+    """The per-epoch losses beside the model: `<model>.history.json` and a plot, `<model>.history.png`."""
+    import json
+
+    from seq2seq.saving import write_atomically_with, write_text_atomically
+
+    if not history:
+        return
+    base = str(model_path).removesuffix(".keras")
+    write_text_atomically(f"{base}.history.json", json.dumps(history, indent=1))
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axes = plt.subplots(figsize=(6, 4))
+    for key in ("loss", "val_loss"):
+        if key in history:
+            axes.plot(range(1, len(history[key]) + 1), history[key], marker="o", label=key.replace("_", " "))
+    axes.set_xlabel("epoch")
+    axes.set_ylabel("cross-entropy per real token")
+    axes.legend()
+    figure.tight_layout()
+    write_atomically_with(f"{base}.history.png", lambda temporary: figure.savefig(temporary, dpi=100, format="png"))
+    plt.close(figure)
 
 
 def run_translate(args) -> int:
@@ -316,7 +373,11 @@ def describe(model) -> str:
         f"decoder states: {', '.join(model.state_names)}",
     ]
     lines.append("training:")
-    lines += [f"  {key.replace('_', ' ')}: {value}" for key, value in model.training_summary.items() if value not in ("", None)]
+    summary = {key: value for key, value in model.training_summary.items() if value not in ("", None)}
+    history = summary.pop("history", None)
+    lines += [f"  {key.replace('_', ' ')}: {value}" for key, value in summary.items()]
+    if history:
+        lines.append(f"  history: {', '.join(history)} for {len(next(iter(history.values())))} epochs")
     return "\n".join(lines)
 
 

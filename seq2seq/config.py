@@ -160,6 +160,12 @@ class TrainConfig:
     min_frequency: int = 1  # drop tokens seen fewer times than this (word and subword tokens)
     source_embeddings: str | None = None  # word vectors (GloVe / word2vec text) for the source embedding
     target_embeddings: str | None = None  # the same for the target embedding
+    patience: int | None = None  # stop after this many epochs without a better validation loss
+    reduce_lr_patience: int | None = None  # halve the learning rate after this many epochs without one
+    clip_norm: float | None = None  # clip each gradient to this global norm
+    label_smoothing: float = 0.0  # share of each target's probability spread over the other tokens
+    checkpoint_dir: str | None = None  # write a checkpoint here after every epoch (resumable)
+    logdir: str | None = None  # TensorBoard logs
     verbose: int | str = "auto"  # Keras progress output: "auto", 0, 1 or 2
     extra: dict = field(default_factory=dict)  # free-form notes stored in the model's summary
 
@@ -177,6 +183,13 @@ class TrainConfig:
             )
         if not is_number(self.learning_rate) or self.learning_rate <= 0:
             raise ConfigError(f"learning_rate must be a positive number, got {self.learning_rate!r}.")
+        for name in ("patience", "reduce_lr_patience"):
+            if getattr(self, name) is not None:
+                require_positive_int(name, getattr(self, name), hint="or None")
+        if self.clip_norm is not None and (not is_number(self.clip_norm) or self.clip_norm <= 0):
+            raise ConfigError(f"clip_norm must be a positive number, got {self.clip_norm!r}.")
+        if not is_number(self.label_smoothing) or not 0.0 <= self.label_smoothing < 1.0:
+            raise ConfigError(f"label_smoothing must be a number in [0, 1), got {self.label_smoothing!r}.")
 
 
 DATA_KEYS = ("data", "source_file", "target_file", "limit", "skip_bad_lines", "out")

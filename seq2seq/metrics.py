@@ -1,4 +1,4 @@
-"""Training metrics that count real tokens only."""
+"""Training losses and metrics that count real tokens only."""
 
 from __future__ import annotations
 
@@ -24,3 +24,32 @@ class TokenAccuracy(keras.metrics.Metric):
 
     def result(self):
         return self.right / ops.maximum(self.total, 1.0)
+
+
+@keras.saving.register_keras_serializable(package="seq2seq")
+class SmoothedTokenCrossentropy(keras.losses.Loss):
+    """Cross-entropy per real target token with label smoothing (Szegedy et al. 2016).
+
+    Each target keeps `1 - label_smoothing` of its probability; the rest is spread evenly over
+    the tokens the decoder can emit. Padding targets (id 0) count for nothing, and the result
+    is the mean over real tokens.
+    """
+
+    def __init__(self, label_smoothing: float = 0.1, name: str = "smoothed_token_crossentropy", **kwargs):
+        super().__init__(name=name, **kwargs)
+        self.label_smoothing = label_smoothing
+
+    def call(self, y_true, y_pred):
+        y_true = ops.cast(y_true, "int32")
+        log_probs = ops.log_softmax(ops.cast(y_pred, "float32"), axis=-1)
+        possible = ops.cast(y_pred > -1e8, "float32")  # the decoder never emits padding or start
+        target = -ops.take_along_axis(log_probs, ops.expand_dims(y_true, -1), axis=-1)[..., 0]
+        spread = -ops.sum(log_probs * possible, axis=-1) / ops.maximum(ops.sum(possible, axis=-1), 1.0)
+        loss = (1.0 - self.label_smoothing) * target + self.label_smoothing * spread
+        real = ops.cast(ops.not_equal(y_true, 0), "float32")
+        # Keras averages over every position; weight real ones so that is the mean over real tokens.
+        share = ops.cast(ops.size(real), "float32") / ops.maximum(ops.sum(real), 1.0)
+        return loss * real * share
+
+    def get_config(self):
+        return {**super().get_config(), "label_smoothing": self.label_smoothing}

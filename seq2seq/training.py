@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from pathlib import Path
 
 import keras
 from keras import ops
@@ -15,19 +16,26 @@ from seq2seq.data.embeddings import embedding_matrix
 from seq2seq.data.tokenizers import SubwordTokenizer, tokenizer_from_config
 from seq2seq.data.vocabulary import Vocabulary
 from seq2seq.errors import ConfigError
-from seq2seq.metrics import TokenAccuracy
+from seq2seq.checkpoints import STATE_FILE, CheckpointError, EpochCheckpoint, best_checkpoint, read_state, remove_leftovers
+from seq2seq.metrics import SmoothedTokenCrossentropy, TokenAccuracy
 from seq2seq.models.seq2seq import Seq2Seq
+from seq2seq.saving import load
 
 
 class KeepBestWeights(keras.callbacks.Callback):
-    """Remember the weights of the epoch with the lowest validation loss; restore them at the end."""
+    """Remember the weights of the epoch with the lowest validation loss; restore them at the end.
 
-    def __init__(self, monitor: str = "val_loss"):
+    A resumed training starts from the best value so far; `best_file` then holds its weights
+    until a better epoch comes.
+    """
+
+    def __init__(self, monitor: str = "val_loss", best_value=None, best_epoch=None, best_file=None):
         super().__init__()
         self.monitor = monitor
-        self.best_value = float("inf")
-        self.best_epoch = None
+        self.best_value = float("inf") if best_value is None else best_value
+        self.best_epoch = best_epoch
         self.best_weights = None
+        self.best_file = best_file
 
     def on_epoch_end(self, epoch, logs=None):
         value = (logs or {}).get(self.monitor)
@@ -36,6 +44,8 @@ class KeepBestWeights(keras.callbacks.Callback):
             self.best_weights = self.model.get_weights()
 
     def on_train_end(self, logs=None):
+        if self.best_weights is None and self.best_file is not None:
+            self.best_weights = load(self.best_file).get_weights()
         if self.best_weights is not None:
             self.model.set_weights(self.best_weights)
 
@@ -75,12 +85,32 @@ def load_pretrained_embeddings(model: Seq2Seq, train_config: TrainConfig) -> dic
 
 
 def compile_for_training(model: Seq2Seq, train_config: TrainConfig) -> None:
-    """Adam, cross-entropy over real tokens only (padding id 0 ignored), token accuracy."""
+    """Adam (gradients clipped if asked), cross-entropy over real tokens only, token accuracy."""
+    if train_config.label_smoothing:
+        loss = SmoothedTokenCrossentropy(train_config.label_smoothing)
+    else:
+        loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True, ignore_class=0)
     model.compile(
-        optimizer=keras.optimizers.Adam(learning_rate=train_config.learning_rate),
-        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True, ignore_class=0),
+        optimizer=keras.optimizers.Adam(learning_rate=train_config.learning_rate, clipnorm=train_config.clip_norm),
+        loss=loss,
         metrics=[TokenAccuracy()],
     )
+
+
+def training_callbacks(train_config: TrainConfig, keep_best: KeepBestWeights, monitor: str, history: dict) -> list:
+    """Early stopping, learning-rate reduction, TensorBoard and checkpoints, as configured."""
+    callbacks: list = [keep_best]
+    if train_config.patience:
+        callbacks.append(keras.callbacks.EarlyStopping(monitor=monitor, patience=train_config.patience))
+    if train_config.reduce_lr_patience:
+        callbacks.append(
+            keras.callbacks.ReduceLROnPlateau(monitor=monitor, factor=0.5, patience=train_config.reduce_lr_patience)
+        )
+    if train_config.logdir:
+        callbacks.append(keras.callbacks.TensorBoard(log_dir=train_config.logdir))
+    if train_config.checkpoint_dir:
+        callbacks.append(EpochCheckpoint(train_config.checkpoint_dir, train_config, keep_best, history))
+    return callbacks
 
 
 def train(
@@ -93,6 +123,11 @@ def train(
     """Train a new model on `pairs` and return it with the weights of its best epoch."""
     model_config = model_config or ModelConfig()
     train_config = train_config or TrainConfig()
+    if train_config.checkpoint_dir and (Path(train_config.checkpoint_dir) / STATE_FILE).exists():
+        raise CheckpointError(
+            f"{train_config.checkpoint_dir} holds checkpoints of an earlier run; pass --resume to continue it, "
+            "or remove it (or choose another --checkpoint-dir) to start again."
+        )
     train_pairs, validation_pairs = split_pairs(list(pairs), train_config.validation_split, seed=train_config.seed)
     if not train_pairs:
         raise ConfigError("there are no training pairs left; give more data or a smaller validation split.")
@@ -109,27 +144,61 @@ def train(
     model = Seq2Seq(model_config, source_vocab, target_vocab, training_summary=summary)
     model.training_summary.update(load_pretrained_embeddings(model, train_config))
     compile_for_training(model, train_config)
+    return fit(model, train_pairs, validation_pairs, train_config, callbacks)
+
+
+def resume(
+    pairs: Sequence[tuple[str, str]],
+    checkpoint_dir,
+    callbacks: Sequence[keras.callbacks.Callback] = (),
+    epochs: int | None = None,
+) -> Seq2Seq:
+    """Continue an interrupted training from the newest checkpoint in `checkpoint_dir`.
+
+    The model (with its optimizer state and vocabularies) and the settings come from the
+    checkpoint; `pairs` must be the same corpus, which is split the same seeded way.
+    """
+    state = read_state(checkpoint_dir)
+    remove_leftovers(checkpoint_dir)
+    settings = {**state["train_config"], "checkpoint_dir": str(checkpoint_dir)}
+    if epochs is not None:
+        settings["epochs"] = epochs
+    train_config = TrainConfig(**settings)
+    model = load(Path(checkpoint_dir) / state["checkpoint"])
+    train_pairs, validation_pairs = split_pairs(list(pairs), train_config.validation_split, seed=train_config.seed)
+    keras.utils.set_random_seed(train_config.seed + state["epoch"])
+    best = {"best_value": state["best_value"], "best_epoch": state["best_epoch"], "best_file": best_checkpoint(checkpoint_dir, state)}
+    return fit(model, train_pairs, validation_pairs, train_config, callbacks, state["epoch"], state["history"], best)
+
+
+def fit(model, train_pairs, validation_pairs, train_config, callbacks=(), initial_epoch=0, history=None, best=None):
+    """Teacher-forced `keras.Model.fit` from `initial_epoch`; the best epoch's weights are kept."""
+    source_vocab, target_vocab = model.source_vocab, model.target_vocab
     inputs, targets = teacher_forcing_arrays(train_pairs, source_vocab, target_vocab)
     validation = teacher_forcing_arrays(validation_pairs, source_vocab, target_vocab) if validation_pairs else None
-    keep_best = KeepBestWeights()
+    monitor = "val_loss" if validation else "loss"
+    keep_best = KeepBestWeights(monitor, **(best or {}))
     started = time.perf_counter()
-    history = model.fit(
+    fitted = model.fit(
         inputs,
         targets,
         validation_data=validation,
         epochs=train_config.epochs,
+        initial_epoch=initial_epoch,
         batch_size=train_config.batch_size,
         shuffle=True,
-        callbacks=[keep_best, *callbacks],
+        callbacks=training_callbacks(train_config, keep_best, monitor, history or {}) + list(callbacks),
         verbose=train_config.verbose,
     )
+    history = {key: list((history or {}).get(key, [])) + [float(v) for v in values] for key, values in fitted.history.items()}
     model.training_summary.update(
         {
-            "epochs": len(history.epoch),
+            "epochs": initial_epoch + len(fitted.epoch),
             "seconds": round(time.perf_counter() - started, 1),
             "best_epoch": keep_best.best_epoch,
             "best_validation_loss": None if keep_best.best_epoch is None else round(keep_best.best_value, 4),
-            "final_training_loss": round(float(history.history["loss"][-1]), 4),
+            "final_training_loss": round(history["loss"][-1], 4) if history.get("loss") else None,
+            "history": history,
         }
     )
     return model
