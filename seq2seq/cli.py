@@ -250,12 +250,14 @@ def run_train(args) -> int:
         settings["checkpoint_dir"] = f"{settings['out']}.checkpoints"
     skipped = f", {corpus.skipped} malformed lines skipped" if corpus.skipped else ""
     print(f"Read {len(corpus)} pairs from {' and '.join(corpus.sources)}{skipped}.")
+    verbose = "auto" if sys.stdout.isatty() else 2  # one line per epoch in logs and pipes
     if args.resume:
-        model = resume(corpus.pairs, settings["checkpoint_dir"], epochs=settings.get("epochs"))
+        model = resume(corpus.pairs, settings["checkpoint_dir"], epochs=settings.get("epochs"), verbose=verbose)
     else:
         model_values = {key: settings[key] for key in ModelConfig.field_names() if key in settings and key != "preset"}
         model_config = ModelConfig.from_preset(settings.get("preset", "classic"), **model_values)
-        train_config = TrainConfig(**{key: settings[key] for key in TrainConfig.field_names() if key in settings})
+        train_values = {key: settings[key] for key in TrainConfig.field_names() if key in settings}
+        train_config = TrainConfig(**train_values, verbose=verbose)
         description = f"{len(corpus)} pairs from {', '.join(corpus.sources)}"
         model = train(corpus.pairs, model_config, train_config, data_description=description)
     model.save(settings["out"])

@@ -152,6 +152,7 @@ def resume(
     checkpoint_dir,
     callbacks: Sequence[keras.callbacks.Callback] = (),
     epochs: int | None = None,
+    verbose: int | str | None = None,
 ) -> Seq2Seq:
     """Continue an interrupted training from the newest checkpoint in `checkpoint_dir`.
 
@@ -163,6 +164,8 @@ def resume(
     settings = {**state["train_config"], "checkpoint_dir": str(checkpoint_dir)}
     if epochs is not None:
         settings["epochs"] = epochs
+    if verbose is not None:
+        settings["verbose"] = verbose
     train_config = TrainConfig(**settings)
     model = load(Path(checkpoint_dir) / state["checkpoint"])
     train_pairs, validation_pairs = split_pairs(list(pairs), train_config.validation_split, seed=train_config.seed)
