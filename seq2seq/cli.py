@@ -109,6 +109,8 @@ def add_train_command(commands) -> None:
     training.add_argument("--checkpoint-dir", help="checkpoint every epoch here (default: <out>.checkpoints)")
     training.add_argument("--logdir", help="write TensorBoard logs here")
     training.add_argument("--resume", action="store_true", help="continue from the last checkpoint of this run")
+    training.add_argument("--distribute", choices=["mirrored", "multi-worker"], help="train on all local devices, or on the machines in TF_CONFIG")
+    training.add_argument("--mixed-precision", action="store_true", default=None, help="bfloat16 maths, float32 weights")
     train.set_defaults(run=run_train)
 
 
@@ -231,8 +233,10 @@ def add_info_command(commands) -> None:
 def run_train(args) -> int:
     from seq2seq.config import ModelConfig, TrainConfig, read_settings_file
     from seq2seq.data.corpus import read_corpus
+    from seq2seq.distribution import split_cpu_from_environment
     from seq2seq.training import resume, train
 
+    split_cpu_from_environment()
     settings = read_settings_file(args.config) if args.config else {}
     settings.update({key: value for key, value in vars(args).items() if value is not None and key in _SETTING_FLAGS})
     if not settings.get("out"):

@@ -166,6 +166,8 @@ class TrainConfig:
     label_smoothing: float = 0.0  # share of each target's probability spread over the other tokens
     checkpoint_dir: str | None = None  # write a checkpoint here after every epoch (resumable)
     logdir: str | None = None  # TensorBoard logs
+    distribute: str | None = None  # None, "mirrored" (all local devices) or "multi-worker" (TF_CONFIG)
+    mixed_precision: bool = False  # bfloat16 maths with float32 weights, where the hardware pays
     verbose: int | str = "auto"  # Keras progress output: "auto", 0, 1 or 2
     extra: dict = field(default_factory=dict)  # free-form notes stored in the model's summary
 
@@ -188,6 +190,9 @@ class TrainConfig:
                 require_positive_int(name, getattr(self, name), hint="or None")
         if self.clip_norm is not None and (not is_number(self.clip_norm) or self.clip_norm <= 0):
             raise ConfigError(f"clip_norm must be a positive number, got {self.clip_norm!r}.")
+        if self.distribute is not None:
+            require_choice("distribute", self.distribute, ("mirrored", "multi-worker"))
+        require_bool("mixed_precision", self.mixed_precision)
         if not is_number(self.label_smoothing) or not 0.0 <= self.label_smoothing < 1.0:
             raise ConfigError(f"label_smoothing must be a number in [0, 1), got {self.label_smoothing!r}.")
 

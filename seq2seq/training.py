@@ -15,6 +15,7 @@ from seq2seq.data.corpus import split_pairs
 from seq2seq.data.embeddings import embedding_matrix
 from seq2seq.data.tokenizers import SubwordTokenizer, tokenizer_from_config
 from seq2seq.data.vocabulary import Vocabulary
+from seq2seq.distribution import precision_policy, strategy_for, strategy_scope
 from seq2seq.errors import ConfigError
 from seq2seq.checkpoints import STATE_FILE, CheckpointError, EpochCheckpoint, best_checkpoint, read_state, remove_leftovers
 from seq2seq.metrics import SmoothedTokenCrossentropy, TokenAccuracy
@@ -141,9 +142,12 @@ def train(
         "target_vocabulary": len(target_vocab),
         **train_config.extra,
     }
-    model = Seq2Seq(model_config, source_vocab, target_vocab, training_summary=summary)
-    model.training_summary.update(load_pretrained_embeddings(model, train_config))
-    compile_for_training(model, train_config)
+    strategy = strategy_for(train_config.distribute)
+    with strategy_scope(strategy), precision_policy(train_config.mixed_precision):
+        model = Seq2Seq(model_config, source_vocab, target_vocab, training_summary=summary)
+        model.training_summary.update(load_pretrained_embeddings(model, train_config))
+        compile_for_training(model, train_config)
+    model.training_summary["replicas"] = strategy.num_replicas_in_sync if strategy else 1
     return fit(model, train_pairs, validation_pairs, train_config, callbacks)
 
 
@@ -167,7 +171,8 @@ def resume(
     if verbose is not None:
         settings["verbose"] = verbose
     train_config = TrainConfig(**settings)
-    model = load(Path(checkpoint_dir) / state["checkpoint"])
+    with strategy_scope(strategy_for(train_config.distribute)):
+        model = load(Path(checkpoint_dir) / state["checkpoint"])
     train_pairs, validation_pairs = split_pairs(list(pairs), train_config.validation_split, seed=train_config.seed)
     keras.utils.set_random_seed(train_config.seed + state["epoch"])
     best = {"best_value": state["best_value"], "best_epoch": state["best_epoch"], "best_file": best_checkpoint(checkpoint_dir, state)}

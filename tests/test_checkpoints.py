@@ -122,3 +122,28 @@ def test_training_killed_with_sigkill_resumes_from_its_last_checkpoint(tmp_path)
     history = json.loads((tmp_path / "model.history.json").read_text())
     assert len(history["loss"]) == state["epoch"] + 1
     assert (tmp_path / "model.history.png").read_bytes()[:4] == b"\x89PNG"
+
+
+@pytest.mark.slow
+def test_mirrored_training_splits_each_batch_over_two_logical_cpu_devices(tmp_path):
+    corpus = tmp_path / "pairs.txt"
+    corpus.write_text("".join(f"{s}\t{t}\n" for s, t in PAIRS), encoding="utf-8")
+    out = tmp_path / "mirrored.keras"
+    command = [sys.executable, "-m", "seq2seq.cli", "train", str(corpus), "--out", str(out), "--units", "8",
+               "--embedding-dim", "4", "--tokenizer", "word", "--batch-size", "8", "--epochs", "2", "--distribute", "mirrored"]
+    result = subprocess.run(command, capture_output=True, text=True, env={**os.environ, "SEQ2SEQ_LOGICAL_CPUS": "2"})
+    assert result.returncode == 0, result.stderr[-2000:]
+    model = load(out)
+    assert model.training_summary["replicas"] == 2
+    assert model.training_summary["epochs"] == 2 and model.translate(["w1 x1"])[0] is not None
+
+
+def test_mixed_precision_computes_in_bfloat16_with_float32_weights_and_loads_back(tmp_path):
+    model = train(PAIRS, TINY, TrainConfig(epochs=1, batch_size=8, verbose=0, mixed_precision=True))
+    assert model.decoder.rnn_layers[0].compute_dtype == "bfloat16"
+    assert all(w.dtype == "float32" for w in model.weights)
+    assert np.isfinite(model.training_summary["final_training_loss"])
+    assert keras.config.dtype_policy().name == "float32"  # the global policy is restored
+    path = tmp_path / "mixed.keras"
+    model.save(path)
+    assert isinstance(load(path).translate(["w1 x1"])[0], str)
