@@ -74,6 +74,20 @@ def train_preset(preset: str, train_pairs, args, cpu_budget: float):
     }
 
 
+def facts_from_model(model) -> dict:
+    """Training facts recorded in a saved model (for a run whose results file was lost)."""
+    summary = model.training_summary
+    return {
+        "config": model.model_config.to_dict(),
+        "parameters": model.count_params(),
+        "epochs": summary["epochs"],
+        "best_epoch": summary["best_epoch"],
+        "best_validation_loss": summary["best_validation_loss"],
+        "training_wall_seconds": summary["seconds"],
+        "training_cpu_seconds": None,
+    }
+
+
 def score(model, sources, references, search: dict) -> dict:
     """Translate the held-out sources and score them against all their references."""
     from seq2seq.evaluation import score_translations
@@ -103,6 +117,8 @@ def main() -> int:
     import keras
 
     import seq2seq
+    import seq2seq.evaluation
+    import seq2seq.translator  # noqa: F401  (load every module now: a long run must not mix versions)
     from seq2seq.data.corpus import split_pairs
     from seq2seq.evaluation import group_references
 
@@ -130,7 +146,7 @@ def main() -> int:
         model_path = ROOT / "benchmarks" / "results" / f"quality-{preset}.keras"
         if args.reuse_models:
             model = seq2seq.load(model_path)
-            row = previous["presets"][preset]
+            row = previous["presets"].get(preset) or facts_from_model(model)
         else:
             model, row = train_preset(preset, train_pairs, args, cpu_budget)
             model.save(model_path)
