@@ -38,3 +38,25 @@ def test_a_model_without_attention_says_it_has_no_attention_picture(tmp_path, ca
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "has no attention" in err and "--attention luong-general" in err
     assert not (tmp_path / "a.png").exists()
+
+
+@pytest.mark.slow
+def test_attention_alone_learns_to_copy_and_looks_at_the_aligned_word():
+    """With no state passed (bridge zero), attention is the decoder's only view of the source."""
+    import random
+
+    from seq2seq.config import ModelConfig, TrainConfig
+    from seq2seq.training import train
+
+    rng = random.Random(0)
+    words = [f"w{i}" for i in range(20)]
+    sentences = [[rng.choice(words) for _ in range(rng.randint(3, 7))] for _ in range(3200)]
+    pairs = [(" ".join(s), " ".join(w.upper() for w in s)) for s in sentences]
+    config = ModelConfig(units=48, embedding_dim=16, tokenizer="word", bridge="zero", attention="luong-general")
+    model = train(pairs[:3000], config, TrainConfig(epochs=12, batch_size=32, learning_rate=3e-3, verbose=0))
+    held_out = pairs[3000:]
+    translations = model.translate([source for source, _ in held_out])
+    assert np.mean([t == r for t, (_, r) in zip(translations, held_out)]) >= 0.95
+    _, output_ids, weights = attention_matrix(model, "w1 w2 w3 w4 w5")
+    assert output_ids[:5] == [model.target_vocab.token_to_id[w] for w in ["W1", "W2", "W3", "W4", "W5"]]
+    assert weights[:5].argmax(axis=1).tolist() == [0, 1, 2, 3, 4]
