@@ -150,12 +150,13 @@ def main() -> int:
         else:
             model, row = train_preset(preset, train_pairs, args, cpu_budget)
             model.save(model_path)
-        row["greedy"] = score(model, test_sources, references, {})
-        row["beam"] = score(model, test_sources, references, {"beam": args.beam, "length_penalty": args.length_penalty})
-        hypotheses = model.translate(test_sources[:8], beam=args.beam, length_penalty=args.length_penalty)
-        row["examples"] = [
-            {"source": s, "hypothesis": h, "references": r} for s, h, r in zip(test_sources, hypotheses, references)
-        ]
+        if not (row.get("greedy") and row.get("beam")):  # a reused row keeps the scores it has
+            row["greedy"] = score(model, test_sources, references, {})
+            row["beam"] = score(model, test_sources, references, {"beam": args.beam, "length_penalty": args.length_penalty})
+            hypotheses = model.translate(test_sources[:8], beam=args.beam, length_penalty=args.length_penalty)
+            row["examples"] = [
+                {"source": s, "hypothesis": h, "references": r} for s, h, r in zip(test_sources, hypotheses, references)
+            ]
         result["presets"][preset] = row
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")

@@ -88,7 +88,7 @@ def build(workdir: Path, quick: bool, image: Path) -> str:
 
         ## 1. Train
     """)
-    tour.shell(f"seq2seq train {TATOEBA} --limit {limit} --epochs {epochs} --out fra.keras", keep_last=4)
+    tour.shell(f"seq2seq train {TATOEBA} --preset classic --limit {limit} --epochs {epochs} --out fra.keras", keep_last=4)
     tour.text("""
         The model file holds the weights, the architecture and both vocabularies. Every epoch also
         left a checkpoint in `fra.keras.checkpoints/` (`--resume` continues from it), and the loss

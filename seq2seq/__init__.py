@@ -15,6 +15,8 @@ _PUBLIC = {
     "Seq2SeqError": "seq2seq.errors",
     "ModelConfig": "seq2seq.config",
     "TrainConfig": "seq2seq.config",
+    "SearchConfig": "seq2seq.search.config",
+    "Hypothesis": "seq2seq.translator",
     "Corpus": "seq2seq.data.corpus",
     "read_corpus": "seq2seq.data.corpus",
     "read_parallel": "seq2seq.data.corpus",
@@ -22,6 +24,7 @@ _PUBLIC = {
     "Vocabulary": "seq2seq.data.vocabulary",
     "Seq2Seq": "seq2seq.models.seq2seq",
     "train": "seq2seq.training",
+    "resume": "seq2seq.training",
     "load": "seq2seq.saving",
 }
 
