@@ -6,27 +6,34 @@ import keras
 
 
 def compile_search(function):
-    """Compile `function(source_ids (batch, src_len), max_lengths (batch,)) -> ids` for this backend.
+    """Compile `function(source_ids (batch, src_len), max_lengths (batch,), width)` for this backend.
 
-    TensorFlow traces it once for all shapes; JAX compiles once per padded shape;
-    PyTorch runs it eagerly without gradients.
+    `width` is the output buffer's width, a Python int. TensorFlow traces once for all shapes
+    and widths (the width is passed as a tensor); JAX compiles once per padded shape and width
+    (static); PyTorch runs eagerly without gradients.
     """
     backend = keras.backend.backend()
     if backend == "tensorflow":
         import tensorflow as tf
 
-        signature = [tf.TensorSpec([None, None], tf.int32), tf.TensorSpec([None], tf.int32)]
-        return tf.function(function, input_signature=signature, reduce_retracing=True)
+        signature = [tf.TensorSpec([None, None], tf.int32), tf.TensorSpec([None], tf.int32), tf.TensorSpec([], tf.int32)]
+        compiled = tf.function(function, input_signature=signature, reduce_retracing=True)
+
+        def run_traced(source_ids, max_lengths, width):
+            return compiled(source_ids, max_lengths, tf.constant(width, tf.int32))
+
+        run_traced.tf_function = compiled  # for counting traces
+        return run_traced
     if backend == "jax":
         import jax
 
-        return jax.jit(function)
+        return jax.jit(function, static_argnums=2)
     if backend == "torch":
         import torch
 
-        def run_without_gradients(source_ids, max_lengths):
+        def run_without_gradients(source_ids, max_lengths, width):
             with torch.no_grad():
-                return function(source_ids, max_lengths)
+                return function(torch.as_tensor(source_ids), torch.as_tensor(max_lengths), width)
 
         return run_without_gradients
     return function
@@ -35,17 +42,28 @@ def compile_search(function):
 def scan(step, init, xs, ys_like):
     """Run `step(carry, x_t) -> (carry, y_t)` along the first axis of `xs`, differentiably.
 
-    Returns `(final carry, ys stacked on a new first axis)`. `ys_like` is a structure of zero
-    tensors shaped like one `y_t`. On TensorFlow this uses `tf.scan` (Keras' TensorFlow
-    `ops.scan` needs every `y_t` shaped like the carry); elsewhere `keras.ops.scan`.
+    Returns `(final carry, ys stacked on a new first axis)`; with no steps, `(init, empty)`.
+    `ys_like` is a structure of tensors shaped like one `y_t`. On TensorFlow this is a
+    `tf.while_loop` writing only the `y_t` to tensor arrays (Keras' TensorFlow `ops.scan` needs
+    every `y_t` shaped like the carry); elsewhere `keras.ops.scan`.
     """
     if keras.backend.backend() != "tensorflow":
         return keras.ops.scan(step, init, xs)
     import tensorflow as tf
 
-    def accumulate(accumulated, inputs_t):
-        carry, _ = accumulated
-        return step(carry, inputs_t)
+    flat_xs = [tf.convert_to_tensor(x) for x in tf.nest.flatten(xs)]
+    steps = tf.shape(flat_xs[0])[0]
+    x_arrays = [tf.TensorArray(x.dtype, size=steps).unstack(x) for x in flat_xs]
+    flat_like = tf.nest.flatten(ys_like)
+    y_arrays = [tf.TensorArray(y.dtype, size=steps, element_shape=y.shape) for y in flat_like]
 
-    carries, ys = tf.scan(accumulate, xs, initializer=(init, ys_like))
-    return tf.nest.map_structure(lambda stacked: stacked[-1], carries), ys
+    def body(t, carry, arrays):
+        x_t = tf.nest.pack_sequence_as(xs, [array.read(t) for array in x_arrays])
+        carry, y_t = step(carry, x_t)
+        arrays = [array.write(t, y) for array, y in zip(arrays, tf.nest.flatten(y_t))]
+        return t + 1, carry, arrays
+
+    _, carry, y_arrays = tf.while_loop(
+        lambda t, *_: t < steps, body, (tf.constant(0), init, y_arrays), maximum_iterations=steps
+    )
+    return carry, tf.nest.pack_sequence_as(ys_like, [array.stack() for array in y_arrays])

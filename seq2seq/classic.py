@@ -11,7 +11,7 @@ import numpy as np
 
 def decode_sequence(model, text: str, max_length: int) -> str:
     """Encode once, then call the decoder model one token at a time, as the classic example does."""
-    source = np.array([model.source_vocab.encode(text)], dtype="int32")
+    source = np.array([model.source_vocab.encode(text) or [0]], dtype="int32")  # an empty text: one padding step
     encoded = model.encoder_model.predict(source, verbose=0)
     encoded = encoded if isinstance(encoded, list) else [encoded]
     count = len(model.state_names)

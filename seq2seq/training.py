@@ -10,9 +10,9 @@ import keras
 from keras import ops
 
 from seq2seq.config import ModelConfig, TrainConfig
-from seq2seq.data.batching import teacher_forcing_arrays
 from seq2seq.data.corpus import split_pairs
 from seq2seq.data.embeddings import embedding_matrix
+from seq2seq.data.pipeline import EncodedPairs, training_dataset
 from seq2seq.data.tokenizers import SubwordTokenizer, tokenizer_from_config
 from seq2seq.data.vocabulary import Vocabulary
 from seq2seq.distribution import precision_policy, strategy_for, strategy_scope
@@ -179,22 +179,32 @@ def resume(
     return fit(model, train_pairs, validation_pairs, train_config, callbacks, state["epoch"], state["history"], best)
 
 
+def training_batches(model: Seq2Seq, pairs, batch_size: int, seed: int | None = None):
+    """Length-bucketed teacher-forcing batches of `pairs` for `model`; shuffled when `seed` is given."""
+    encoded = EncodedPairs.encode(pairs, model.source_vocab, model.target_vocab)
+    return training_dataset(
+        encoded,
+        batch_size,
+        start_id=model.target_vocab.start_id,
+        end_id=model.target_vocab.end_id,
+        shuffle=seed is not None,
+        seed=seed or 0,
+    )
+
+
 def fit(model, train_pairs, validation_pairs, train_config, callbacks=(), initial_epoch=0, history=None, best=None):
     """Teacher-forced `keras.Model.fit` from `initial_epoch`; the best epoch's weights are kept."""
-    source_vocab, target_vocab = model.source_vocab, model.target_vocab
-    inputs, targets = teacher_forcing_arrays(train_pairs, source_vocab, target_vocab)
-    validation = teacher_forcing_arrays(validation_pairs, source_vocab, target_vocab) if validation_pairs else None
+    batches = training_batches(model, train_pairs, train_config.batch_size, seed=train_config.seed + initial_epoch)
+    validation = training_batches(model, validation_pairs, train_config.batch_size) if validation_pairs else None
     monitor = "val_loss" if validation else "loss"
     keep_best = KeepBestWeights(monitor, **(best or {}))
     started = time.perf_counter()
     fitted = model.fit(
-        inputs,
-        targets,
+        batches,
         validation_data=validation,
         epochs=train_config.epochs,
         initial_epoch=initial_epoch,
-        batch_size=train_config.batch_size,
-        shuffle=True,
+        shuffle=False,  # the dataset shuffles itself, seeded
         callbacks=training_callbacks(train_config, keep_best, monitor, history or {}) + list(callbacks),
         verbose=train_config.verbose,
     )

@@ -10,7 +10,7 @@ import numpy as np
 from keras import ops
 
 from seq2seq.backend import compile_search
-from seq2seq.data.batching import pad_batch
+from seq2seq.data.batching import pad_batch, round_up
 from seq2seq.errors import UnknownTokensError, UnknownTokensWarning
 from seq2seq.search import make_strategy
 from seq2seq.search.beam import IMPOSSIBLE
@@ -52,7 +52,7 @@ class Translator:
             strategy = make_strategy(config, self.seed_generator)
             vocab = self.model.target_vocab
 
-            def decode(source_ids, max_lengths):
+            def decode(source_ids, max_lengths, width):
                 states, memory = self.model.encode(source_ids)
                 prepared = self.model.decoder.prepare_memory(memory)
                 if prepared is not None and strategy.expansion > 1:  # one copy of the source per hypothesis
@@ -61,7 +61,7 @@ class Translator:
                 def step(tokens, states):
                     return self.model.search_step(tokens, states, prepared)
 
-                return strategy(step, states, vocab.start_id, vocab.end_id, max_lengths)
+                return strategy(step, states, vocab.start_id, vocab.end_id, max_lengths, width)
 
             self._compiled[key] = compile_search(decode)
         return self._compiled[key]
@@ -86,7 +86,8 @@ class Translator:
         for rows in length_sorted_batches(encoded, config.batch_size):
             batch = pad_batch([encoded[i] for i in rows], LENGTH_BUCKET)
             limits = [config.max_length or default_max_length(len(encoded[i])) for i in rows]
-            ids, scores = decode(batch, np.asarray(limits, dtype=np.int32))
+            width = round_up(max(limits), LENGTH_BUCKET)
+            ids, scores = decode(batch, np.asarray(limits, dtype=np.int32), width)
             ids, scores = np.asarray(ids), np.asarray(scores)
             for position, row in enumerate(rows):
                 results[row] = [

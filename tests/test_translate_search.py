@@ -97,7 +97,7 @@ def test_new_input_lengths_and_batch_sizes_do_not_recompile_the_search():
     for count, length in [(1, 3), (5, 20), (17, 45), (2, 9)]:
         model.translate(["ab " * length] * count, beam=2)
     (compiled,) = model._inference.translator._compiled.values()
-    assert compiled.experimental_get_tracing_count() == 1
+    assert compiled.tf_function.experimental_get_tracing_count() == 1
 
 
 def test_source_tokens_outside_the_vocabulary_are_read_as_unknown_with_one_warning():

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from keras import ops
 
+from seq2seq.search.greedy import output_width
+
 IMPOSSIBLE = -1e9
 
 
@@ -41,11 +43,11 @@ class BeamSearch:
         """Rows of the step function per sentence."""
         return self.beam
 
-    def __call__(self, step, initial_states, start_id: int, end_id: int, max_lengths):
+    def __call__(self, step, initial_states, start_id: int, end_id: int, max_lengths, width=None):
         beam = self.beam
         max_lengths = ops.cast(max_lengths, "int32")
         batch = ops.shape(max_lengths)[0]
-        longest = ops.max(max_lengths)
+        longest = output_width(max_lengths, width)
         states = [ops.repeat(state, beam, axis=0) for state in initial_states]
         first_only = ops.where(ops.arange(beam) == 0, 0.0, IMPOSSIBLE)  # all beams start equal: expand one
         loop_vars = (

@@ -5,6 +5,11 @@ from __future__ import annotations
 from keras import ops
 
 
+def output_width(max_lengths, width=None):
+    """The ids buffer's width: `width` where given, else the longest limit."""
+    return ops.max(max_lengths) if width is None else width
+
+
 class GreedySearch:
     """Batched greedy decoding as one `while` loop that ends when every sentence has ended.
 
@@ -12,6 +17,8 @@ class GreedySearch:
     Row `b` stops at the end id or after `max_lengths[b]` tokens, so a sentence gets the same
     output in any batch. Returns `(ids (batch, 1, longest), scores (batch, 1))`: the ids keep
     the end id and zeros after it; a score is the sum of the chosen tokens' log-probabilities.
+    `width`, where given, fixes the ids' last axis (at least the longest limit): backends that
+    compile per shape need it static.
     """
 
     expansion = 1  # rows of the step function per sentence
@@ -20,11 +27,11 @@ class GreedySearch:
         """The token each row takes: the most probable one."""
         return ops.cast(ops.argmax(log_probs, axis=-1), "int32")
 
-    def __call__(self, step, initial_states, start_id: int, end_id: int, max_lengths):
+    def __call__(self, step, initial_states, start_id: int, end_id: int, max_lengths, width=None):
         max_lengths = ops.cast(max_lengths, "int32")
         batch = ops.shape(max_lengths)[0]
         tokens = ops.full((batch,), start_id, dtype="int32")
-        output = ops.zeros((batch, ops.max(max_lengths)), dtype="int32")
+        output = ops.zeros((batch, output_width(max_lengths, width)), dtype="int32")
         scores = ops.zeros((batch,), dtype="float32")
         finished = ops.less_equal(max_lengths, 0)
 
