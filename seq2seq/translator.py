@@ -11,7 +11,7 @@ from keras import ops
 
 from seq2seq.backend import compile_search
 from seq2seq.data.batching import pad_batch, round_up
-from seq2seq.errors import UnknownTokensError, UnknownTokensWarning
+from seq2seq.errors import ConfigError, UnknownTokensError, UnknownTokensWarning
 from seq2seq.search import make_strategy
 from seq2seq.search.beam import IMPOSSIBLE
 from seq2seq.search.config import SearchConfig
@@ -77,6 +77,9 @@ class Translator:
         """The `config.nbest` best hypotheses of each text, best first, in the caller's order."""
         if isinstance(texts, str):
             raise TypeError("translate() takes a list of texts; wrap a single text in a list.")
+        if config.sample and keras.backend.backend() == "jax":
+            # A jitted JAX function captures the seed generator's state as a constant.
+            raise ConfigError("sampling needs the TensorFlow or PyTorch backend; on JAX use greedy or beam search.")
         decode = self._decoder_for(config)
         if config.sample and config.seed is not None:
             state = self.seed_generator.state

@@ -99,7 +99,7 @@ def test_translate_names_an_invalid_option(options):
 def test_max_length_caps_the_output_in_tokens():
     model = tiny_model(seed=4)
     for text in model.translate(SOURCES, max_length=2):
-        assert len(model.target_vocab.tokenizer.tokenize(text)) <= 2
+        assert len(model.target_vocab.tokenizer.tokenize(text.replace("<unk>", "?"))) <= 2  # <unk> is one token
 
 
 def test_a_saved_model_loads_with_its_vocabularies_and_translates_the_same(tmp_path):
