@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import os
 import zipfile
+import zlib
 from pathlib import Path
 from typing import Callable
 
 from seq2seq.errors import ModelFileError, Seq2SeqError
 
 FORMAT_VERSION = 1  # raised when the layout of the model's config changes
+MODEL_CLASS = "seq2seq>Seq2Seq"  # the registered name of the saved model class
+_TRUSTED_PACKAGES = ("keras", "seq2seq")
 
 
 def write_atomically_with(path, write: Callable[[str], None], error_class=Seq2SeqError) -> None:
@@ -56,7 +60,13 @@ def check_format_version(version) -> None:
 
 
 def load(path):
-    """Load a model saved with `Seq2Seq.save`, in Keras safe mode (no code runs from the file)."""
+    """Load a model saved with `Seq2Seq.save`, in Keras safe mode (no code runs from the file).
+
+    Before Keras reads the file, its config.json is checked: the model must be a keras-seq2seq
+    model, and no object in it may be a Python lambda or come from a module outside Keras and
+    keras-seq2seq (unless registered with Keras in this process). That holds whatever Keras
+    version is installed.
+    """
     import keras
 
     from seq2seq.models.seq2seq import Seq2Seq
@@ -68,6 +78,7 @@ def load(path):
         raise ModelFileError(f"{path} is not a keras-seq2seq model file (it is not a .keras archive).")
     if path.suffix != ".keras":
         raise ModelFileError(f"{path}: a model file name must end with .keras; rename it.")
+    check_config_is_safe(path, read_config(path))
     try:
         model = keras.saving.load_model(path, safe_mode=True, compile=True)
     except ModelFileError:
@@ -80,3 +91,51 @@ def load(path):
     if not isinstance(model, Seq2Seq):
         raise ModelFileError(f"{path} is a Keras model but not a keras-seq2seq model.")
     return model
+
+
+def read_config(path) -> dict:
+    """The parsed config.json of a .keras archive, or ModelFileError if it is missing or damaged."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            config = json.loads(archive.read("config.json"))
+    except KeyError:
+        raise ModelFileError(f"{path} is not a keras-seq2seq model file (its archive holds no config.json).") from None
+    except (zipfile.BadZipFile, EOFError, OSError, zlib.error, RuntimeError, ValueError) as error:
+        raise ModelFileError(f"{path} is truncated or damaged and cannot be loaded ({error}).") from None
+    if not isinstance(config, dict):
+        raise ModelFileError(f"{path} is damaged: its config.json is not a mapping.")
+    return config
+
+
+def check_config_is_safe(path, config: dict) -> None:
+    """Refuse a config that is not a keras-seq2seq model's or that names code to run."""
+    if config.get("registered_name") != MODEL_CLASS:
+        raise ModelFileError(f"{path} is a Keras model but not a keras-seq2seq model.")
+    registered = None
+    for node in _objects(config):
+        if node.get("class_name") == "__lambda__":
+            raise ModelFileError(f"{path} holds a Python lambda function; it is refused because loading would run its code.")
+        module = node.get("module")
+        if isinstance(module, str) and module.split(".")[0] not in _TRUSTED_PACKAGES:
+            if registered is None:
+                import keras
+
+                registered = set(keras.saving.get_custom_objects())
+            if node.get("registered_name") not in registered:
+                raise ModelFileError(
+                    f"{path} names the Python module {module!r}, which is neither Keras nor keras-seq2seq; "
+                    "it is refused because loading could run its code."
+                )
+
+
+def _objects(value):
+    """Every mapping with a "class_name" in a parsed config, depth first."""
+    stack = [value]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, dict):
+            if "class_name" in value:
+                yield value
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
