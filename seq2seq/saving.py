@@ -50,6 +50,26 @@ def write_text_atomically(path, text: str) -> None:
     write_atomically_with(path, lambda temporary: Path(temporary).write_text(text, encoding="utf-8"))
 
 
+def prepare_destination(path, error_class=Seq2SeqError) -> None:
+    """Fail at once, not after hours of work, where `path` cannot be written: create its folder."""
+    path = Path(path)
+    if path.is_dir():
+        raise error_class(f"{path}: is a directory; give a file name.")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        blocking = next((folder for folder in reversed(path.parents) if folder.exists() and not folder.is_dir()), None)
+        reason = f"{blocking} is a file, not a folder" if blocking else error.strerror or error
+        raise error_class(f"{path}: cannot be written ({reason}).") from None
+
+
+def prepare_model_destination(path) -> None:
+    """`prepare_destination` for a model file, whose name must end with .keras."""
+    if Path(path).suffix != ".keras":
+        raise ModelFileError(f"{path}: a model file name must end with .keras.")
+    prepare_destination(path, ModelFileError)
+
+
 def check_format_version(version) -> None:
     """Refuse a model written by a newer release of this package."""
     if isinstance(version, int) and version > FORMAT_VERSION:
