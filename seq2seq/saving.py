@@ -19,7 +19,9 @@ _TRUSTED_PACKAGES = ("keras", "seq2seq")
 def write_atomically_with(path, write: Callable[[str], None], error_class=Seq2SeqError) -> None:
     """Call `write(temporary_path)` beside `path`, flush it to disk, then rename it to `path`.
 
-    A crash leaves either the old file or the new one, never half of one.
+    A crash leaves either the old file or the new one, never half of one; a failed write
+    (a full disk, a read-only folder) raises `error_class` naming `path` and leaves no
+    temporary file behind.
     """
     path = Path(path)
     temporary = path.with_name(f".{path.stem}.tmp-{os.getpid()}{path.suffix}")
@@ -28,11 +30,25 @@ def write_atomically_with(path, write: Callable[[str], None], error_class=Seq2Se
         with open(temporary, "rb+") as handle:
             os.fsync(handle.fileno())
         os.replace(temporary, path)
+        _sync_directory(path.parent)
     except OSError as error:
         raise error_class(f"{path}: cannot be written ({error.strerror or error}).") from error
     finally:
-        if temporary.exists():
-            temporary.unlink()
+        temporary.unlink(missing_ok=True)
+
+
+def _sync_directory(directory: Path) -> None:
+    """Flush a rename to disk where the system allows it (not on Windows, nor on every file system)."""
+    try:
+        descriptor = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(descriptor)
+    except OSError:
+        pass  # some file systems cannot sync a directory; the rename itself is done
+    finally:
+        os.close(descriptor)
 
 
 def write_atomically(path, write: Callable[[str], None], overwrite: bool = True) -> None:
