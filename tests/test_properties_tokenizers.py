@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from hypothesis import assume, given
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from seq2seq.data.tokenizers import CharTokenizer, SubwordTokenizer, WordTokenizer
 from seq2seq.data.vocabulary import SPECIAL_TOKENS, UNK, Vocabulary
+from seq2seq.errors import ConfigError
 
 # Any text Python can hold except lone surrogates (which no file or socket can carry):
 # control characters, NUL, combining marks, the joiner and SentencePiece's space mark included.
@@ -85,3 +86,15 @@ def test_subword_tokenizes_any_text_and_detokenizes_it_without_error(text):
     tokens = SUBWORD.tokenize(text)
     assert all(isinstance(token, str) and token for token in tokens)
     assert isinstance(SUBWORD.detokenize(tokens), str)
+
+
+@settings(max_examples=40)
+@given(st.lists(any_text, min_size=1, max_size=5), st.integers(1, 80))
+def test_subword_training_on_any_text_gives_a_round_tripping_tokenizer_or_a_config_error(corpus, vocab_size):
+    try:
+        tokenizer = SubwordTokenizer.train(corpus, vocab_size=vocab_size)
+    except ConfigError as error:
+        assert "\n" not in str(error)
+        return
+    for text in corpus:
+        assert tokenizer.detokenize(tokenizer.tokenize(text)) == tokenizer.normalize(text)
