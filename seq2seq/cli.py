@@ -205,7 +205,7 @@ def read_corpus_given(command: str, data, source_file, target_file, **options):
         raise UsageError(f"{command}: give a corpus file, or both --source-file and --target-file")
     if data and (source_file or target_file):
         raise UsageError(f"{command}: give a corpus file or --source-file and --target-file, not both")
-    if not (source_file and target_file or data):
+    if not data and not (source_file and target_file):
         raise UsageError(f"{command}: --source-file and --target-file go together; give both")
     return read_corpus(data, source_file=source_file, target_file=target_file, **options)
 

@@ -54,8 +54,7 @@ def _sync_directory(directory: Path) -> None:
 def write_atomically(path, write: Callable[[str], None], overwrite: bool = True) -> None:
     """Write a model file atomically (see `write_atomically_with`); its name must end with .keras."""
     path = Path(path)
-    if path.suffix != ".keras":
-        raise ModelFileError(f"{path}: a model file name must end with .keras.")
+    check_model_file_name(path)
     if path.exists() and not overwrite:
         raise ModelFileError(f"{path} already exists; pass overwrite=True to replace it.")
     write_atomically_with(path, write, ModelFileError)
@@ -79,10 +78,15 @@ def prepare_destination(path, error_class=Seq2SeqError) -> None:
         raise error_class(f"{path}: cannot be written ({reason}).") from None
 
 
-def prepare_model_destination(path) -> None:
-    """`prepare_destination` for a model file, whose name must end with .keras."""
+def check_model_file_name(path) -> None:
+    """A model file name must end with .keras, the archive format Keras loads safely."""
     if Path(path).suffix != ".keras":
         raise ModelFileError(f"{path}: a model file name must end with .keras.")
+
+
+def prepare_model_destination(path) -> None:
+    """`prepare_destination` for a model file."""
+    check_model_file_name(path)
     prepare_destination(path, ModelFileError)
 
 
