@@ -8,6 +8,8 @@ import sys
 import zipfile
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from conftest import tiny_model
 from seq2seq.cli import main
@@ -124,6 +126,10 @@ def cases():
         ["evaluate", "model.keras", "good.txt", "--output", "folder"],
         ["evaluate", "model.keras", "good.txt", "--output", "a-file/rows.tsv"],
         ["translate", "model.keras", "Go.", "--plot-attention", "a-file/plot.png"],
+        ["demo", "--out", "demo.txt"],
+        ["demo", "--out", "a-file/demo.keras"],
+        ["demo", "--epochs", "0"],
+        ["demo", "--seed", "-1"],
     ]
 
 
@@ -148,9 +154,56 @@ def test_translating_undecodable_standard_input_is_one_line(files, monkeypatch, 
     assert err.count("\n") == 1 and "standard input" in err and "UTF-8" in err
 
 
-@pytest.mark.parametrize("argv", [["train", "junk.bin", "--out", "m.keras"], ["translate", "truncated.keras", "Go."],
-                                  ["train", "good.txt", "--out", "m.keras", "--seed", "-1"]])
+@pytest.mark.parametrize("argv", [["train", "junk.bin", "--out", "m.keras"], ["translate", "truncated.keras", "Go."]])
 def test_a_real_process_prints_no_traceback(files, argv):
     result = subprocess.run([sys.executable, "-m", "seq2seq.cli", *argv], cwd=files, capture_output=True, text=True)
     assert result.returncode == 2
     assert result.stderr.startswith("seq2seq: error: ") and result.stderr.count("\n") == 1, result.stderr
+
+
+def assert_one_error_line(status: int, err: str) -> None:
+    """Status 0, or status 2 with one error line (after any warnings) and no traceback."""
+    lines = err.splitlines()
+    assert all(line.startswith(("seq2seq: warning: ", "seq2seq: error: ")) for line in lines), err
+    if status != 0:
+        assert status == 2 and len(lines) >= 1 and lines[-1].startswith("seq2seq: error: "), err
+        assert sum(line.startswith("seq2seq: error: ") for line in lines) == 1, err
+
+
+@settings(max_examples=30, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(junk=st.binary(max_size=300), start=st.floats(0, 1), end=st.floats(0, 1), mutate=st.sampled_from(["junk", "cut", "overwrite"]),
+       command=st.sampled_from(["info", "translate", "evaluate"]))
+def test_any_bytes_or_a_damaged_model_file_are_one_line(files, monkeypatch, capsys, junk, start, end, mutate, command):
+    """Junk, a model cut short, or a model with a stretch overwritten (zip headers, JSON or weights)."""
+    monkeypatch.chdir(files)
+    model = (files / "model.keras").read_bytes()
+    first, last = sorted((int(start * len(model)), int(end * len(model))))
+    data = {"junk": junk, "cut": model[:first], "overwrite": model[:first] + junk[: last - first] + model[first + len(junk[: last - first]):]}[mutate]
+    (files / "fuzzed.keras").write_bytes(data)
+    argv = [command, "fuzzed.keras"] + {"info": [], "translate": ["Go."], "evaluate": ["good.txt"]}[command]
+    status = main(argv)
+    assert_one_error_line(status, capsys.readouterr().err)
+    assert status == 2 or mutate == "overwrite"  # a change inside the weights may still load
+
+
+@settings(max_examples=25, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.lists(st.binary(max_size=20) | st.text(max_size=20).map(str.encode), max_size=5).map(b"\t".join))
+def test_any_bytes_as_a_test_corpus_score_or_fail_in_one_line(files, monkeypatch, capsys, data):
+    monkeypatch.chdir(files)
+    (files / "fuzzed.txt").write_bytes(data)
+    status = main(["evaluate", "model.keras", "fuzzed.txt", "--json"])
+    assert_one_error_line(status, capsys.readouterr().err)
+
+
+SEARCH_FLAGS = ["--beam", "--nbest", "--length-penalty", "--min-length", "--max-length", "--no-repeat-ngram",
+                "--temperature", "--top-k", "--top-p", "--seed", "--batch-size"]
+flag_values = st.one_of(st.integers(-3, 6).map(str), st.sampled_from(["nan", "inf", "-inf", "1e9", "0.5", "", "x"]),
+                        st.text(max_size=4))
+
+
+@settings(max_examples=40, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(options=st.lists(st.tuples(st.sampled_from(SEARCH_FLAGS), flag_values), max_size=3), sample=st.booleans())
+def test_any_search_flag_values_translate_or_fail_in_one_line(files, capsys, options, sample):
+    argv = ["translate", str(files / "model.keras"), "Go."] + [f"{flag}={value}" for flag, value in options]
+    status = main(argv + (["--sample"] if sample else []))
+    assert_one_error_line(status, capsys.readouterr().err)

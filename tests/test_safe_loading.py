@@ -7,6 +7,8 @@ import zipfile
 
 import keras
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from conftest import tiny_model
 from seq2seq.cli import main
@@ -106,3 +108,36 @@ def test_the_command_line_refuses_a_tampered_model_in_one_line(tmp_path, saved, 
     err = capsys.readouterr().err
     assert err.startswith("seq2seq: error: ") and err.count("\n") == 1 and "Python lambda" in err
     assert not marker.exists()
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.sampled_from(["class_name", "module", "config", "registered_name", "name", "tokens", "x"]), children, max_size=4),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=40, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(value=json_values, where=st.sampled_from(["whole", "model settings", "vocabulary", "compile"]))
+def test_any_json_in_the_config_is_refused_in_one_line_or_loads(saved, value, where):
+    """Whatever config.json holds, loading gives a model or one ModelFileError, never another error."""
+    original = saved.read_bytes()
+
+    def change(config):
+        if where == "whole":
+            config.clear()
+            config["x"] = value
+        elif where == "model settings":
+            config["config"]["model_config"] = value
+        elif where == "vocabulary":
+            config["config"]["source_vocab"] = value
+        else:
+            config["compile_config"] = value
+
+    try:
+        rewrite_config(saved, change)
+        load(saved)
+    except ModelFileError as error:
+        assert "\n" not in str(error)
+    finally:
+        saved.write_bytes(original)
