@@ -66,8 +66,9 @@ def test_decoding_any_ids_gives_text_and_stops_at_the_end_id(ids):
     assert text.count(UNK) >= sum(1 for i in kept if not 0 <= i < len(vocabulary) or i == vocabulary.unk_id)
 
 
-# SentencePiece: trained once, on a fixed alphabet. Any text made of characters it was trained on
-# round-trips to the normalised text (NFC, white space folded, "\u2581" read as a space).
+# SentencePiece, trained once on a fixed alphabet. Any text round-trips through its pieces to the
+# normalised text (NFC, white space folded, "\u2581" read as a space); through ids only text made of
+# trained characters does, since a piece holding any other character is not in the vocabulary.
 SUBWORD_TRAINING = ["Qu'est-ce que c'est ? Où est l'hôtel ?", "Va-t'en ! 25 ans, n'est-ce pas ?", "über, naïve, 日本, 😀"]
 SUBWORD = SubwordTokenizer.train(SUBWORD_TRAINING, vocab_size=60)
 SUBWORD_CHARS = sorted(set("".join(SUBWORD_TRAINING)) | {"\u2581", "\t", "\n", "\u00a0"})
@@ -82,10 +83,14 @@ def test_subword_text_of_trained_characters_round_trips(text):
 
 
 @given(any_text)
-def test_subword_tokenizes_any_text_and_detokenizes_it_without_error(text):
+def test_subword_pieces_of_any_text_round_trip_and_unseen_characters_become_unk(text):
     tokens = SUBWORD.tokenize(text)
     assert all(isinstance(token, str) and token for token in tokens)
-    assert isinstance(SUBWORD.detokenize(tokens), str)
+    assert SUBWORD.detokenize(tokens) == SUBWORD.normalize(text)
+    vocabulary = Vocabulary.build(SUBWORD_TRAINING, SUBWORD)
+    unseen = set(SUBWORD.normalize(text)) - set(SUBWORD_CHARS) - {" "}
+    if unseen:
+        assert vocabulary.unk_id in vocabulary.encode(text)
 
 
 @settings(max_examples=40)
