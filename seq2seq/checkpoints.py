@@ -19,6 +19,7 @@ from seq2seq.errors import Seq2SeqError
 from seq2seq.saving import write_text_atomically
 
 STATE_FILE = "state.json"
+_STATE_KEYS = {"epoch", "checkpoint", "best_epoch", "best_value", "train_config", "history"}
 
 
 class CheckpointError(Seq2SeqError):
@@ -36,8 +37,13 @@ class EpochCheckpoint(keras.callbacks.Callback):
         self.history = {key: list(values) for key, values in (history or {}).items()}
         self.keep_last = keep_last
 
+    def on_train_begin(self, logs=None):
+        try:  # before the first epoch, so a folder that cannot be made costs no training time
+            self.directory.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise CheckpointError(f"{self.directory}: cannot make the checkpoint folder ({error.strerror or error}).") from None
+
     def on_epoch_end(self, epoch, logs=None):
-        self.directory.mkdir(parents=True, exist_ok=True)
         for key, value in (logs or {}).items():
             self.history.setdefault(key, []).append(float(value))
         path = self.directory / f"epoch-{epoch + 1:03d}.keras"
@@ -69,8 +75,11 @@ def read_state(directory) -> dict:
         raise CheckpointError(f"{directory} holds no checkpoint to resume from (no {STATE_FILE}); train without --resume.")
     try:
         state = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as error:
-        raise CheckpointError(f"{path} is damaged ({error.msg}); remove the directory to start again.") from error
+    except ValueError as error:  # not JSON, or not UTF-8
+        reason = getattr(error, "msg", None) or getattr(error, "reason", None) or error
+        raise CheckpointError(f"{path} is damaged ({reason}); remove the directory to start again.") from error
+    if not (isinstance(state, dict) and _STATE_KEYS <= set(state) and isinstance(state["checkpoint"], str)):
+        raise CheckpointError(f"{path} is damaged (not a training state); remove the directory to start again.")
     if not (Path(directory) / state["checkpoint"]).is_file():
         raise CheckpointError(f"{directory}: {state['checkpoint']} named by {STATE_FILE} is missing.")
     return state

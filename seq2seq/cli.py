@@ -177,17 +177,14 @@ def add_evaluate_command(commands) -> None:
 def run_evaluate(args) -> int:
     import json
 
-    from seq2seq.data.corpus import read_corpus
     from seq2seq.evaluation import evaluate_model
-    from seq2seq.saving import load
+    from seq2seq.saving import load, prepare_destination
 
-    if not (args.test or args.source_file or args.target_file):
-        raise UsageError("seq2seq evaluate: give a test file, or both --source-file and --target-file")
     search = search_settings(args)
-    corpus = read_corpus(
-        args.test, source_file=args.source_file, target_file=args.target_file, limit=args.limit,
-        skip_bad_lines=args.skip_bad_lines,
-    )
+    if args.output:
+        prepare_destination(args.output)
+    corpus = read_corpus_given("seq2seq evaluate", args.test, args.source_file, args.target_file,
+                               limit=args.limit, skip_bad_lines=args.skip_bad_lines)
     model = load(args.model)
     scores, rows = evaluate_model(model, corpus.pairs, search)
     if args.output:
@@ -198,6 +195,19 @@ def run_evaluate(args) -> int:
         print(f"BLEU {scores['bleu']:.2f}  chrF {scores['chrf']:.2f}  TER {scores['ter']:.2f}  "
               f"exact match {scores['exact_match']:.1%}  ({scores['sentences']} sentences, {len(corpus)} references)")
     return 0
+
+
+def read_corpus_given(command: str, data, source_file, target_file, **options):
+    """Read the corpus named on the command line: one file, or --source-file and --target-file."""
+    from seq2seq.data.corpus import read_corpus
+
+    if not (data or source_file or target_file):
+        raise UsageError(f"{command}: give a corpus file, or both --source-file and --target-file")
+    if data and (source_file or target_file):
+        raise UsageError(f"{command}: give a corpus file or --source-file and --target-file, not both")
+    if not data and not (source_file and target_file):
+        raise UsageError(f"{command}: --source-file and --target-file go together; give both")
+    return read_corpus(data, source_file=source_file, target_file=target_file, **options)
 
 
 def write_evaluation_rows(path: str, rows: list[dict]) -> None:
@@ -218,7 +228,9 @@ def add_average_command(commands) -> None:
 
 def run_average(args) -> int:
     from seq2seq.averaging import average_checkpoints
+    from seq2seq.saving import prepare_model_destination
 
+    prepare_model_destination(args.out)
     model = average_checkpoints(args.checkpoints)
     model.save(args.out)
     print(f"Averaged {len(args.checkpoints)} checkpoints into {args.out}.")
@@ -233,8 +245,8 @@ def add_info_command(commands) -> None:
 
 def run_train(args) -> int:
     from seq2seq.config import ModelConfig, TrainConfig, read_settings_file
-    from seq2seq.data.corpus import read_corpus
     from seq2seq.distribution import split_cpu_from_environment
+    from seq2seq.saving import prepare_model_destination
     from seq2seq.training import resume, train
 
     split_cpu_from_environment()
@@ -242,15 +254,10 @@ def run_train(args) -> int:
     settings.update({key: value for key, value in vars(args).items() if value is not None and key in _SETTING_FLAGS})
     if not settings.get("out"):
         raise UsageError("seq2seq train: the following arguments are required: --out (or `out:` in --config)")
-    if not (settings.get("data") or settings.get("source_file") or settings.get("target_file")):
-        raise UsageError("seq2seq train: give a corpus file, or both --source-file and --target-file")
-    corpus = read_corpus(
-        settings.get("data"),
-        source_file=settings.get("source_file"),
-        target_file=settings.get("target_file"),
-        limit=settings.get("limit"),
-        skip_bad_lines=bool(settings.get("skip_bad_lines")),
-    )
+    prepare_model_destination(settings["out"])
+    corpus = read_corpus_given("seq2seq train", settings.get("data"), settings.get("source_file"),
+                               settings.get("target_file"), limit=settings.get("limit"),
+                               skip_bad_lines=bool(settings.get("skip_bad_lines")))
     if not settings.get("checkpoint_dir"):
         settings["checkpoint_dir"] = f"{settings['out']}.checkpoints"
     skipped = f", {corpus.skipped} malformed lines skipped" if corpus.skipped else ""
@@ -300,17 +307,27 @@ def write_history(model_path: str, history: dict) -> None:
 
 
 def run_translate(args) -> int:
-    from seq2seq.saving import load
+    from seq2seq.saving import load, prepare_destination
 
     search = search_settings(args)
+    if args.plot_attention:
+        prepare_destination(args.plot_attention)
     model = load(args.model)
     if args.plot_attention:
         return plot_one_attention(model, args)
     if args.interactive:
         return interactive_loop(model, search, args.scores)
-    texts = args.texts or [line.rstrip("\n") for line in sys.stdin]
+    texts = args.texts or [line.rstrip("\n") for line in read_standard_input()]
     print_hypotheses(model.translate_nbest(texts, search), search.nbest > 1 or args.scores)
     return 0
+
+
+def read_standard_input() -> list[str]:
+    """The lines of standard input; text that is not UTF-8 is a UsageError."""
+    try:
+        return list(sys.stdin)
+    except UnicodeDecodeError:
+        raise UsageError("seq2seq translate: standard input is not UTF-8 text") from None
 
 
 def plot_one_attention(model, args) -> int:
@@ -342,6 +359,9 @@ def interactive_loop(model, search, scores: bool) -> int:
             text = input("> ")
         except EOFError:
             break
+        except UnicodeDecodeError:
+            print("seq2seq: that line is not UTF-8 text; type it again.", file=sys.stderr)
+            continue
         if not text.strip():
             break
         print_hypotheses(model.translate_nbest([text], search), search.nbest > 1 or scores, first_index=count)

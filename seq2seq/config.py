@@ -10,7 +10,7 @@ import dataclasses
 from dataclasses import dataclass, field
 
 from seq2seq.errors import ConfigError
-from seq2seq.validation import is_number, require_bool, require_choice, require_positive_int
+from seq2seq.validation import is_number, require_bool, require_choice, require_positive_int, require_seed
 
 CELLS = ("lstm", "gru")
 TOKENIZERS = ("char", "word", "subword")
@@ -179,6 +179,7 @@ class TrainConfig:
         require_positive_int("epochs", self.epochs)
         require_positive_int("batch_size", self.batch_size)
         require_positive_int("min_frequency", self.min_frequency)
+        require_seed(self.seed)
         if not is_number(self.validation_split) or not 0.0 <= self.validation_split < 1.0:
             raise ConfigError(
                 f"validation_split must be a number in [0, 1), got {self.validation_split!r}."
@@ -214,6 +215,10 @@ def read_settings_file(path) -> dict:
             values = yaml.safe_load(handle)
     except FileNotFoundError:
         raise ConfigError(f"{path}: no such settings file.") from None
+    except IsADirectoryError:
+        raise ConfigError(f"{path}: is a directory, expected a YAML settings file.") from None
+    except UnicodeDecodeError as error:
+        raise ConfigError(f"{path}: not UTF-8 text (byte 0x{error.object[error.start]:02x}); give a YAML settings file.") from None
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f", line {mark.line + 1}" if mark is not None else ""

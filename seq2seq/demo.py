@@ -7,6 +7,7 @@ import time
 from seq2seq.config import ModelConfig, TrainConfig
 from seq2seq.data.corpus import split_pairs
 from seq2seq.data.tasks import number_words_pairs
+from seq2seq.saving import prepare_model_destination
 from seq2seq.training import train
 
 DEMO_PAIRS = 10_000  # every number from 0 to 9,999
@@ -25,6 +26,7 @@ def exact_match(hypotheses: list[str], references: list[str]) -> float:
 
 def run_demo(out: str = "demo-model.keras", epochs: int = 10, seed: int = 0, show: int = 8) -> dict:
     """Generate the task, train, print example translations and held-out accuracy, save."""
+    prepare_model_destination(out)  # before training, not after it
     started = time.perf_counter()
     pairs = number_words_pairs(DEMO_PAIRS, seed=seed)
     train_pairs, test_pairs = split_pairs(pairs, HELD_OUT, seed=seed)

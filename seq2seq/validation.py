@@ -23,6 +23,14 @@ def require_non_negative_int(name: str, value) -> None:
         raise ConfigError(f"{name} must be an integer >= 0, got {value!r}.")
 
 
+def require_seed(value, optional: bool = False) -> None:
+    """A seed is an integer from 0 to 2**32 - 1, as NumPy and Keras take it (or None if optional)."""
+    if optional and value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**32:
+        raise ConfigError(f"seed must be an integer from 0 to 2**32 - 1, got {value!r}.")
+
+
 def require_choice(name: str, value, choices) -> None:
     if value not in choices:
         raise ConfigError(f"{name} must be one of {', '.join(choices)}; got {value!r}.")

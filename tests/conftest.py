@@ -9,6 +9,13 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import keras  # noqa: E402,F401  (imported first, so the CLI under test leaves stderr alone)
 import pytest  # noqa: E402
+from hypothesis import settings  # noqa: E402
+
+# Property tests draw the same examples on every run and keep no example database, so a CI
+# failure reproduces locally; HYPOTHESIS_PROFILE=explore searches afresh with more examples.
+settings.register_profile("repeatable", max_examples=100, derandomize=True, database=None, deadline=None)
+settings.register_profile("explore", max_examples=2000, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "repeatable"))
 
 TATOEBA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "tatoeba" / "fra-eng.txt"
 

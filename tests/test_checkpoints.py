@@ -1,13 +1,10 @@
-"""Checkpoints, resume after kill -9, training callbacks, history files and checkpoint averaging."""
+"""Checkpoints, resume, training callbacks, history files and checkpoint averaging (kill -9: test_no_work_lost.py)."""
 
 from __future__ import annotations
 
-import json
 import os
-import signal
 import subprocess
 import sys
-import time
 
 import keras
 import numpy as np
@@ -95,33 +92,6 @@ def test_averaging_checkpoints_takes_the_mean_of_each_weight(tmp_path):
     train(PAIRS, ModelConfig(units=5, embedding_dim=4, tokenizer="word"), TrainConfig(epochs=1, verbose=0)).save(other)
     with pytest.raises(Seq2SeqError, match="not a checkpoint of the same run"):
         average_checkpoints([paths[0], other])
-
-
-@pytest.mark.slow
-def test_training_killed_with_sigkill_resumes_from_its_last_checkpoint(tmp_path):
-    corpus = tmp_path / "pairs.txt"
-    corpus.write_text("".join(f"{s}\t{t}\n" for s, t in PAIRS * 10), encoding="utf-8")
-    out = tmp_path / "model.keras"
-    command = [sys.executable, "-m", "seq2seq.cli", "train", str(corpus), "--out", str(out), "--units", "8",
-               "--embedding-dim", "4", "--tokenizer", "word", "--batch-size", "4", "--epochs", "50"]
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    state_file = tmp_path / "model.keras.checkpoints" / "state.json"
-    deadline = time.monotonic() + 240
-    while time.monotonic() < deadline and not (state_file.exists() and json.loads(state_file.read_text())["epoch"] >= 2):
-        time.sleep(0.2)
-    os.killpg(process.pid, signal.SIGKILL)
-    process.wait()
-    state = read_state(tmp_path / "model.keras.checkpoints")
-    assert 2 <= state["epoch"] < 50 and not out.exists()
-    assert load(tmp_path / "model.keras.checkpoints" / state["checkpoint"]).training_summary["training_pairs"] > 0
-    finished = subprocess.run(command[:-1] + [str(state["epoch"] + 1), "--resume"], capture_output=True, text=True)
-    assert finished.returncode == 0, finished.stderr
-    model = load(out)
-    assert model.training_summary["epochs"] == state["epoch"] + 1
-    assert not list((tmp_path / "model.keras.checkpoints").glob(".*tmp*"))  # a killed write's leftovers are cleared
-    history = json.loads((tmp_path / "model.history.json").read_text())
-    assert len(history["loss"]) == state["epoch"] + 1
-    assert (tmp_path / "model.history.png").read_bytes()[:4] == b"\x89PNG"
 
 
 @pytest.mark.slow

@@ -11,12 +11,13 @@ from dataclasses import dataclass
 from itertools import zip_longest
 from pathlib import Path
 
-from seq2seq.errors import CorpusError
+from seq2seq.errors import ConfigError, CorpusError
 
 PathLike = str | os.PathLike[str]
 Pair = tuple[str, str]
 
 _BOM = b"\xef\xbb\xbf"
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 _SKIP_HINT = "use --skip-bad-lines to skip such lines"
 _SNIPPET_CHARS = 60
 _NO_PAIRS = "no sentence pairs found (the file is empty or has only blank lines)"
@@ -43,9 +44,9 @@ class _BadLine(Exception):
 
 
 def _check_limit(limit: int | None) -> None:
-    """Raise ValueError unless limit is None or a positive integer."""
+    """Raise ConfigError (a ValueError) unless limit is None or a positive integer."""
     if limit is not None and limit <= 0:
-        raise ValueError(f"limit must be a positive number of pairs or None, got {limit!r}.")
+        raise ConfigError(f"limit must be a positive number of pairs or None, got {limit!r}.")
 
 
 def _open_binary(path: PathLike) -> BinaryIO:
@@ -58,28 +59,37 @@ def _open_binary(path: PathLike) -> BinaryIO:
         raise CorpusError(f"{path}: no such file") from None
     except OSError as error:
         raise CorpusError(f"{path}: cannot be read ({error.strerror or error})") from None
+    except ValueError:  # a NUL character in the name
+        raise CorpusError(f"{path!r}: not a valid file name") from None
 
 
 def _raw_lines(path: PathLike) -> Iterator[bytes]:
-    """Yield each line's bytes without its b"\\n", one b"\\r" and (line 1) a UTF-8 BOM."""
+    """Yield each line's bytes without its b"\\n", its trailing b"\\r"s and (line 1) a UTF-8 BOM."""
     with _open_binary(path) as handle:
         for number, raw in enumerate(handle, start=1):
-            if raw.endswith(b"\n"):
-                raw = raw[:-1]
-            if raw.endswith(b"\r"):
-                raw = raw[:-1]
+            raw = raw.removesuffix(b"\n").rstrip(b"\r")
             if number == 1 and raw.startswith(_BOM):
                 raw = raw[len(_BOM):]
             yield raw
 
 
 def _decode(raw: bytes) -> str:
-    """Decode one line as UTF-8, or raise _BadLine naming the first bad byte."""
+    """Decode one line as UTF-8, or raise _BadLine naming the first bad byte.
+
+    A NUL byte or a carriage return inside the line is refused too: the first comes from
+    UTF-16 text, the second from old Mac (CR) line endings, which would glue lines together.
+    """
     try:
-        return raw.decode("utf-8")
+        text = raw.decode("utf-8")
     except UnicodeDecodeError as error:
         byte = raw[error.start]
-        raise _BadLine(f"not valid UTF-8 (byte 0x{byte:02x} at column {error.start + 1})") from None
+        hint = "; the file looks like UTF-16, save it as UTF-8" if raw.startswith(_UTF16_BOMS) else ""
+        raise _BadLine(f"not valid UTF-8 (byte 0x{byte:02x} at column {error.start + 1}){hint}") from None
+    for character, problem in (("\0", "a NUL byte (is the file UTF-16? save it as UTF-8)"),
+                               ("\r", "a carriage return (convert CR line endings to LF)")):
+        if character in text:
+            raise _BadLine(f"{problem} at column {text.index(character) + 1}")
+    return text
 
 
 def _snippet(text: str) -> str:
@@ -245,14 +255,14 @@ def read_corpus(
     """Read a Tatoeba file (`path`) or two aligned files (`source_file` and `target_file`)."""
     given_files = (source_file is not None, target_file is not None)
     if path is not None and any(given_files):
-        raise ValueError(
+        raise ConfigError(
             "Pass either path (one Tatoeba file) or source_file and target_file "
             "(two line-aligned files), not both."
         )
     if path is not None:
         return read_tatoeba(path, limit=limit, skip_bad_lines=skip_bad_lines)
     if not all(given_files):
-        raise ValueError(
+        raise ConfigError(
             "Pass path (one Tatoeba file) or both source_file and target_file (two line-aligned files)."
         )
     return read_parallel(source_file, target_file, limit=limit, skip_bad_lines=skip_bad_lines)

@@ -6,7 +6,7 @@ import dataclasses
 from dataclasses import dataclass
 
 from seq2seq.errors import ConfigError
-from seq2seq.validation import is_number, require_bool, require_non_negative_int, require_positive_int
+from seq2seq.validation import is_number, require_bool, require_non_negative_int, require_positive_int, require_seed
 
 
 @dataclass(frozen=True)
@@ -46,8 +46,7 @@ class SearchConfig:
             raise ConfigError(f"temperature must be a number > 0, got {self.temperature!r}; use greedy search for 0.")
         if not is_number(self.top_p) or not 0 < self.top_p <= 1:
             raise ConfigError(f"top_p must be a number in (0, 1], got {self.top_p!r}.")
-        if self.seed is not None and (isinstance(self.seed, bool) or not isinstance(self.seed, int)):
-            raise ConfigError(f"seed must be an integer, got {self.seed!r}.")
+        require_seed(self.seed, optional=True)
         if self.max_length is not None and self.min_length >= self.max_length:
             raise ConfigError(f"min_length ({self.min_length}) must be below max_length ({self.max_length}).")
 
