@@ -102,8 +102,9 @@ def create_app(model, settings: ServeSettings | None = None) -> FastAPI:
 
     @app.get("/info")
     async def info():
-        """The model's architecture, vocabularies and tokenizer, and the service's limits."""
-        return {**model_summary(model), "limits": settings.__dict__.copy()}
+        """The model's architecture, vocabularies and tokenizer, the service's limits and how many requests and batches it served."""
+        served = {"requests": batcher.requests_received, "batches": batcher.batches_decoded}
+        return {**model_summary(model), "limits": settings.__dict__.copy(), "served": served}
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     async def page():

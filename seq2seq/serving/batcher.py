@@ -39,7 +39,8 @@ class Batcher:
         self.max_batch = max_batch
         self.max_wait = max_wait_ms / 1000.0
         self.batching = batching
-        self.batches_decoded = 0  # how many decode calls ran (for tests and /info)
+        self.requests_received = 0  # translate calls (for tests and /info)
+        self.batches_decoded = 0  # decode calls that served them
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="seq2seq-decode")
         self._queues: dict[SearchConfig, list[_Pending]] = {}
         self._arrived: asyncio.Event | None = None
@@ -47,6 +48,7 @@ class Batcher:
 
     async def translate(self, texts: list[str], config: SearchConfig) -> list:
         """The results of `texts` under `config`, decoded together with other waiting requests."""
+        self.requests_received += 1
         if not self.batching:
             return await self.run_in_worker(self._decode_quietly, texts, config)
         self._start()
