@@ -68,6 +68,7 @@ def build_parser() -> Parser:
     add_average_command(commands)
     add_info_command(commands)
     add_serve_command(commands)
+    add_export_command(commands)
     return parser
 
 
@@ -256,6 +257,23 @@ def run_serve(args) -> int:
                     max_wait_ms=args.max_wait_ms, batching=not args.no_batching)
     print(f"Serving {args.model} on http://{args.host}:{args.port}/ (API docs at /docs); Ctrl-C stops.", file=sys.stderr)
     serve(model, socket, **settings)
+    return 0
+
+
+def add_export_command(commands) -> None:
+    export = commands.add_parser("export", help="export the encoder and decoder step for TensorFlow or onnxruntime")
+    export.add_argument("model", help="a model file written by seq2seq train")
+    export.add_argument("out", help="a new directory for the graphs, vocabularies and manifest")
+    export.add_argument("--format", choices=["saved_model", "onnx"], default="saved_model")
+    export.set_defaults(run=run_export)
+
+
+def run_export(args) -> int:
+    from seq2seq.export.exporter import export_model
+    from seq2seq.saving import load
+
+    out = export_model(load(args.model), args.out, args.format)
+    print(f"Exported {args.model} as {args.format} to {out}. Translate with: python -m seq2seq.export.runner {out} \"Go.\"")
     return 0
 
 
