@@ -13,6 +13,8 @@ from seq2seq.cli import main
 from seq2seq.export.exporter import MANIFEST, export_model
 from seq2seq.export.runner import ExportedTranslator
 
+pytestmark = pytest.mark.filterwarnings("ignore::seq2seq.errors.UnknownTokensWarning")  # ',' and 'w' are unknown on purpose
+
 SOURCES = ["Go.", "Who are you?", "Hi.", "Run! Run!", "Go?", "Who?", "Hi, who are you?"]
 ARCHITECTURES = {
     "lstm": {},

@@ -9,6 +9,7 @@ vocabularies with their tokenizer settings, so `runner.py` needs nothing else.
 from __future__ import annotations
 
 import json
+import warnings
 from pathlib import Path
 
 from seq2seq.errors import Seq2SeqError
@@ -34,7 +35,9 @@ def export_model(model, out, format: str = "saved_model") -> Path:
     out.mkdir(parents=True, exist_ok=True)
     keras_format = "onnx" if format == "onnx" else "tf_saved_model"
     for graph, filename in zip((model.encoder_model, model.decoder_model), FORMATS[format]):
-        graph.export(str(out / filename), format=keras_format, verbose=False, input_signature=input_signature(graph))
+        with warnings.catch_warnings():  # Keras' tf2onnx shim probes `np.object`, which warns on numpy 2
+            warnings.simplefilter("ignore", FutureWarning)
+            graph.export(str(out / filename), format=keras_format, verbose=False, input_signature=input_signature(graph))
     encoder_file, decoder_file = FORMATS[format]
     manifest = {**export_manifest(model), "format": format, "encoder": encoder_file, "decoder": decoder_file}
     (out / MANIFEST).write_text(json.dumps(manifest, indent=1, ensure_ascii=False), encoding="utf-8")
