@@ -13,24 +13,31 @@ import pytest
 
 from conftest import tiny_model
 
-pytest.importorskip("fastapi", reason="the serve extra is not installed")
-webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed (the browser extra)")
-from selenium.webdriver.common.by import By  # noqa: E402
-from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
-from seq2seq.serving.server import BackgroundServer  # noqa: E402
+def unavailable(reason: str):
+    """Skip, or fail under CI (CI=true), where the browser test must run."""
+    if os.environ.get("CI"):
+        pytest.fail(f"{reason}, and CI must run the browser test", pytrace=False)
+    pytest.skip(reason, allow_module_level=True)
+
+
+try:
+    from selenium import webdriver
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from seq2seq.serving.server import BackgroundServer
+except ImportError as error:
+    unavailable(f"{error.name} is not installed (pip install -e '.[test]')")
 
 
 def chromium_paths() -> tuple[str, str]:
-    """The Chromium browser and its driver; skip (or fail under CI) where either is missing."""
+    """The Chromium browser and its driver."""
     browser = shutil.which("chromium") or shutil.which("chromium-browser")
     driver = shutil.which("chromedriver")
-    if browser and driver:
-        return browser, driver
-    missing = "chromium" if not browser else "chromedriver"
-    if os.environ.get("CI"):
-        pytest.fail(f"{missing} is not installed, and CI must run the browser test (apt-get install chromium chromium-driver)")
-    pytest.skip(f"{missing} is not installed (apt-get install chromium chromium-driver)")
+    if not (browser and driver):
+        unavailable(f"{'chromium' if not browser else 'chromedriver'} is not installed (apt-get install chromium chromium-driver)")
+    return browser, driver
 
 
 @pytest.fixture(scope="module")
