@@ -103,6 +103,8 @@ BAD_REQUESTS = [
     ({"texts": ["Go."], "sample": True, "beam": 2}, 422, "sampling draws one hypothesis"),
     ({"texts": ["Go."], "seed": True}, 422, "seed: Input should be a valid integer"),
     ({"texts": ["Go."], "max_length": 100000}, 422, "max_length is at most 1000"),
+    ({"texts": ["Go."], "beam": 3, "no_repeat_ngram": 10**6}, 422, "no_repeat_ngram is at most 16"),
+    ({"texts": ["Go."], "sample": True, "seed": 10**30}, 422, "seed must be an integer from"),
     ({"texts": ["Gqo."], "strict": True}, 422, "not in the model's vocabulary: 'q'"),
 ]
 
@@ -117,7 +119,11 @@ def test_a_bad_request_gets_a_4xx_with_a_clear_message(client, body, status, mes
 
 @pytest.mark.parametrize(
     "body, status, message",
-    [({"text": ["Go."]}, 422, "text: Input should be a valid string"), ({"text": "Go.", "max_length": 0}, 422, "max_length must be")],
+    [
+        ({"text": ["Go."]}, 422, "text: Input should be a valid string"),
+        ({"text": "Go.", "max_length": 0}, 422, "max_length must be"),
+        ({"text": "  "}, 422, "text has no tokens"),
+    ],
 )
 def test_a_bad_attention_request_gets_a_4xx(client, body, status, message):
     response = client.post("/attention", json=body)

@@ -24,6 +24,8 @@ from seq2seq.validation import require_positive_int
 PAGE = Path(__file__).with_name("page.html")
 MAX_OUTPUT_TOKENS = 1000  # a larger max_length would only let one request hold the worker for long
 MAX_BEAM = 32
+MAX_NGRAM = 16  # no_repeat_ngram: larger sizes only cost memory and time
+SEED_RANGE = (-(2**31), 2**31 - 1)  # what the random generator's state holds
 
 
 @dataclass(frozen=True)
@@ -85,6 +87,8 @@ def create_app(model, settings: ServeSettings | None = None) -> FastAPI:
         if not model.has_attention:
             raise RequestError("this model has no attention, so it has no attention weights.", status=409)
         check_texts(model, [request.text], settings, strict=False)
+        if not model.source_vocab.encode(request.text):
+            raise RequestError("text has no tokens, so there is nothing to attend to; send a sentence.")
         if request.max_length is not None and not 0 < request.max_length <= MAX_OUTPUT_TOKENS:
             raise RequestError(f"max_length must be an integer from 1 to {MAX_OUTPUT_TOKENS}, got {request.max_length}.")
         sources, ids, weights = await batcher.run_in_worker(attention_matrix, model, request.text, request.max_length)
@@ -119,6 +123,10 @@ def check_search(config) -> None:
         raise RequestError(f"max_length is at most {MAX_OUTPUT_TOKENS} on this server, got {config.max_length}.")
     if config.beam > MAX_BEAM:
         raise RequestError(f"beam is at most {MAX_BEAM} on this server, got {config.beam}.")
+    if config.no_repeat_ngram > MAX_NGRAM:
+        raise RequestError(f"no_repeat_ngram is at most {MAX_NGRAM} on this server, got {config.no_repeat_ngram}.")
+    if config.seed is not None and not SEED_RANGE[0] <= config.seed <= SEED_RANGE[1]:
+        raise RequestError(f"seed must be an integer from {SEED_RANGE[0]} to {SEED_RANGE[1]}, got {config.seed}.")
 
 
 def check_texts(model, texts: list[str], settings: ServeSettings, strict: bool) -> None:
