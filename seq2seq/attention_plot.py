@@ -38,7 +38,7 @@ def attention_matrix(model, text: str, max_length: int | None = None):
         tokens.append(token)
         if token == model.target_vocab.end_id:
             break
-    source_tokens = [_display(t) for t in model.source_vocab.tokenizer.tokenize(text)]
+    source_tokens = [display_token(t) for t in model.source_vocab.tokenizer.tokenize(text)]
     return source_tokens, tokens, np.stack(rows) if rows else np.zeros((0, len(ids)))
 
 
@@ -52,7 +52,7 @@ def plot_attention(model, text: str, path, max_length: int | None = None) -> str
     from seq2seq.saving import write_atomically_with
 
     source_tokens, output_ids, weights = attention_matrix(model, text, max_length)
-    output_tokens = [_display(model.target_vocab.tokens[t]) for t in output_ids]
+    output_tokens = [display_token(model.target_vocab.tokens[t]) for t in output_ids]
     figure, axes = plt.subplots(figsize=(max(4, 0.45 * len(source_tokens) + 2), max(3, 0.4 * len(output_tokens) + 1.5)))
     image = axes.imshow(weights, cmap="viridis", vmin=0.0, vmax=1.0, aspect="auto")
     axes.set_xticks(range(len(source_tokens)), source_tokens, rotation=90)
@@ -66,7 +66,8 @@ def plot_attention(model, text: str, path, max_length: int | None = None) -> str
     return model.target_vocab.decode(output_ids)
 
 
-def _display(token: str) -> str:
+def display_token(token: str) -> str:
+    """A token as a reader should see it (without word-joiner or subword markers)."""
     return token.replace("\uffed", "").replace("\u2581", "") or token
 
 

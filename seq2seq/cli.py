@@ -1,4 +1,4 @@
-"""The `seq2seq` command: thin sub-commands over the library (train, translate, evaluate, demo, info).
+"""The `seq2seq` command: thin sub-commands over the library (train, translate, evaluate, demo, info, serve, export).
 
 A mistake a user can make ends with one line on standard error and exit status 2;
 `--debug` shows the full traceback instead.
@@ -39,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
         if not hasattr(args, "run"):
-            raise UsageError("seq2seq: choose a command: train, translate, evaluate, average, demo or info (see seq2seq --help)")
+            raise UsageError("seq2seq: choose a command: train, translate, evaluate, average, demo, info, serve or export (see seq2seq --help)")
         quiet_tensorflow(debug)
         return args.run(args) or 0
     except (Seq2SeqError, OSError) as error:
@@ -67,6 +67,8 @@ def build_parser() -> Parser:
     add_evaluate_command(commands)
     add_average_command(commands)
     add_info_command(commands)
+    add_serve_command(commands)
+    add_export_command(commands)
     return parser
 
 
@@ -243,6 +245,50 @@ def add_info_command(commands) -> None:
     info.set_defaults(run=run_info)
 
 
+def add_serve_command(commands) -> None:
+    serve = commands.add_parser("serve", help="serve a model over HTTP: a JSON API and a web page")
+    serve.add_argument("model", help="a model file written by seq2seq train")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
+    serve.add_argument("--port", type=port_number, default=8000)
+    limits = serve.add_argument_group("limits and batching")
+    limits.add_argument("--max-texts", type=positive_int, default=64, help="most texts per request (64)")
+    limits.add_argument("--max-chars", type=positive_int, default=1000, help="most characters per text (1000)")
+    limits.add_argument("--max-batch", type=positive_int, default=64, help="most sentences decoded together (64)")
+    limits.add_argument("--max-wait-ms", type=non_negative_float, default=5.0, help="longest a request waits to share a batch (5)")
+    limits.add_argument("--no-batching", action="store_true", help="decode every request alone")
+    serve.set_defaults(run=run_serve)
+
+
+def run_serve(args) -> int:
+    from seq2seq.saving import load
+    from seq2seq.serving.server import listen, serve
+
+    socket = listen(args.host, args.port)  # refuse a busy port before the model loads
+    model = load(args.model)
+    settings = dict(max_texts=args.max_texts, max_chars=args.max_chars, max_batch=args.max_batch,
+                    max_wait_ms=args.max_wait_ms, batching=not args.no_batching)
+    print(f"Serving {args.model} on http://{args.host}:{args.port}/ (API docs at /docs); Ctrl-C stops.", file=sys.stderr)
+    serve(model, socket, **settings)
+    return 0
+
+
+def add_export_command(commands) -> None:
+    export = commands.add_parser("export", help="export the encoder and decoder step for TensorFlow or onnxruntime")
+    export.add_argument("model", help="a model file written by seq2seq train")
+    export.add_argument("out", help="a new directory for the graphs, vocabularies and manifest")
+    export.add_argument("--format", choices=["saved_model", "onnx"], default="saved_model")
+    export.set_defaults(run=run_export)
+
+
+def run_export(args) -> int:
+    from seq2seq.export.exporter import export_model
+    from seq2seq.saving import load
+
+    out = export_model(load(args.model), args.out, args.format)
+    print(f"Exported {args.model} as {args.format} to {out}. Translate with: python -m seq2seq.export.runner {out} \"Go.\"")
+    return 0
+
+
 def run_train(args) -> int:
     from seq2seq.config import ModelConfig, TrainConfig, read_settings_file
     from seq2seq.distribution import split_cpu_from_environment
@@ -408,14 +454,24 @@ def describe(model) -> str:
     return "\n".join(lines)
 
 
-def positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return value
+def checked_value(convert, accept, expected: str):
+    """An argparse `type` that converts a flag's text and refuses values `accept` rejects."""
+
+    def parse(text: str):
+        try:
+            value = convert(text)
+        except ValueError:
+            value = None
+        if value is None or not accept(value):
+            raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}")
+        return value
+
+    return parse
+
+
+positive_int = checked_value(int, lambda value: value >= 1, "a positive integer")
+port_number = checked_value(int, lambda value: 0 <= value <= 65535, "a port number from 0 to 65535")
+non_negative_float = checked_value(float, lambda value: value >= 0, "a number >= 0")
 
 
 def quiet_tensorflow(debug: bool) -> None:

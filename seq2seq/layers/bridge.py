@@ -31,8 +31,11 @@ def source_layer(decoder_layer: int, encoder_layers: int, decoder_layers: int) -
 
 
 def zero_rows(like, width: int):
-    """Zeros `(batch, width)` with the batch size and dtype of `like (batch, ...)`; works symbolically."""
-    return ops.zeros_like(like[:, :1]) + ops.zeros((width,), dtype=like.dtype)
+    """Zeros `(batch, width)` with the batch size and dtype of `like (batch, features)`; works symbolically.
+
+    Built from `like` alone (no captured constant tensor), so exported graphs need no extra input.
+    """
+    return ops.tile(ops.zeros_like(like[:, :1]), (1, width))
 
 
 @keras.saving.register_keras_serializable(package="seq2seq")

@@ -1,0 +1,81 @@
+"""`export_model(model, out, format)`: the classic inference models as SavedModels or ONNX, plus a manifest.
+
+The directory holds `encoder` and `decoder` graphs (the `encoder_model` and `decoder_model`
+of the Keras model: source ids to initial states, and one decoder step) and
+`seq2seq-export.json`, which names every input and output in order and holds both
+vocabularies with their tokenizer settings, so `runner.py` needs nothing else.
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from pathlib import Path
+
+from seq2seq.errors import Seq2SeqError
+
+MANIFEST = "seq2seq-export.json"
+FORMATS = {"saved_model": ("encoder", "decoder"), "onnx": ("encoder.onnx", "decoder.onnx")}
+ONNX_HINT = 'ONNX export needs tf2onnx and onnx; install them with: pip install "keras-seq2seq[export]"'
+
+
+class ExportError(Seq2SeqError):
+    """A model cannot be exported as asked."""
+
+
+def export_model(model, out, format: str = "saved_model") -> Path:
+    """Write `model`'s encoder and decoder step graphs and its manifest into the new directory `out`."""
+    if format not in FORMATS:
+        raise ExportError(f"unknown export format {format!r}; choose one of: {', '.join(FORMATS)}.")
+    out = Path(out)
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise ExportError(f"{out} already exists and is not an empty directory; remove it or choose another.")
+    if format == "onnx":
+        require_onnx_converter()
+    out.mkdir(parents=True, exist_ok=True)
+    keras_format = "onnx" if format == "onnx" else "tf_saved_model"
+    for graph, filename in zip((model.encoder_model, model.decoder_model), FORMATS[format]):
+        with warnings.catch_warnings():  # Keras' tf2onnx shim probes `np.object`, which warns on numpy 2
+            warnings.simplefilter("ignore", FutureWarning)
+            graph.export(str(out / filename), format=keras_format, verbose=False, input_signature=input_signature(graph))
+    encoder_file, decoder_file = FORMATS[format]
+    manifest = {**export_manifest(model), "format": format, "encoder": encoder_file, "decoder": decoder_file}
+    (out / MANIFEST).write_text(json.dumps(manifest, indent=1, ensure_ascii=False), encoding="utf-8")
+    return out
+
+
+def input_signature(graph) -> list:
+    """Keras' `input_signature` for a functional model: `[spec]`, or `[[spec, ...]]` for several inputs.
+
+    Given explicitly, since Keras infers it only for a model that has been called once.
+    """
+    import tensorflow as tf
+
+    specs = [tf.TensorSpec(tensor.shape, tensor.dtype, name=tensor.name) for tensor in graph.inputs]
+    return specs if len(specs) == 1 else [specs]
+
+
+def export_manifest(model) -> dict:
+    """Input and output names in order, special ids and both vocabularies of `model`."""
+    memory = ["encoder_outputs", "encoder_mask"] if model.has_attention else []
+    states = model.state_names
+    return {
+        "model_config": model.model_config.to_dict(),
+        "state_names": states,
+        "encoder_inputs": ["encoder_tokens"],
+        "encoder_outputs": states + memory,
+        "decoder_inputs": ["decoder_tokens"] + states + memory,
+        "decoder_outputs": ["probabilities"] + [f"new_{name}" for name in states] + (["attention_weights"] if memory else []),
+        "start_id": model.target_vocab.start_id,
+        "end_id": model.target_vocab.end_id,
+        "source_vocab": model.source_vocab.get_config(),
+        "target_vocab": model.target_vocab.get_config(),
+    }
+
+
+def require_onnx_converter() -> None:
+    try:
+        import onnx  # noqa: F401
+        import tf2onnx  # noqa: F401
+    except ImportError as error:
+        raise ExportError(f"{ONNX_HINT} ({error}).") from None
