@@ -9,8 +9,14 @@ INSTALLED := $(VENV)/.installed
 demo: $(INSTALLED)
 	$(VENV)/bin/seq2seq demo
 
+# The core model and search tests again on the other Keras backends (the full suite runs on
+# TensorFlow; tests/test_backends.py also loads each backend's files on every other).
+BACKEND_TESTS := tests/test_seq2seq_model.py tests/test_translate_search.py
+
 test: $(INSTALLED)
 	$(PYTHON) -m pytest
+	KERAS_BACKEND=jax $(PYTHON) -m pytest -m "not slow" $(BACKEND_TESTS)
+	KERAS_BACKEND=torch $(PYTHON) -m pytest -m "not slow" $(BACKEND_TESTS)
 
 test-fast: $(INSTALLED)
 	$(PYTHON) -m pytest -m "not slow"
@@ -19,7 +25,7 @@ install: $(INSTALLED)
 
 $(INSTALLED): pyproject.toml
 	test -x $(PYTHON) || python3 -m venv $(VENV)
-	$(PYTHON) -m pip install --quiet --disable-pip-version-check -e ".[test]"
+	$(PYTHON) -m pip install --quiet --disable-pip-version-check -e ".[test,jax,torch]"
 	touch $(INSTALLED)
 
 clean:

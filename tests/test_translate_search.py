@@ -126,7 +126,7 @@ def test_a_source_longer_than_any_seen_in_training_is_still_translated():
     assert len(long_source) > 10 * longest_seen
     (translation,) = model.translate([long_source])
     assert isinstance(translation, str)
-    assert len(model.target_vocab.tokenizer.tokenize(translation)) <= 2 * len(model.source_vocab.encode(long_source)) + 10
+    assert len(model.target_vocab.tokenizer.tokenize(translation.replace("<unk>", "?"))) <= 2 * len(model.source_vocab.encode(long_source)) + 10
 
 
 def test_the_command_line_warns_about_unknown_tokens_on_one_line_and_strict_fails(tmp_path):

@@ -1,0 +1,125 @@
+"""The same model on each Keras backend: training seconds per epoch and greedy sentences per second.
+
+Each backend runs in its own process (`KERAS_BACKEND` is read at import), one after the other
+in one run: the classic model (LSTM 256, character level, one-hot inputs, batch 64) trained
+on the first `--pairs` pairs of the Tatoeba file for `--epochs` epochs (seconds per epoch:
+the median after the first, which includes compilation), then greedy translation of
+`--sentences` of its sources (median of 3 runs after a warm-up).
+
+    python benchmarks/backends.py [--pairs 5000] [--epochs 3] [--sentences 1000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+TATOEBA = ROOT.parent / "shared" / "data" / "tatoeba" / "fra-eng.txt"
+BACKENDS = ("tensorflow", "jax", "torch")
+
+
+def measure(args) -> dict:
+    """Train and translate on the backend this process runs (a child process)."""
+    import keras
+
+    import seq2seq
+    from seq2seq.config import ModelConfig, TrainConfig
+
+    pairs = seq2seq.read_tatoeba(args.data, limit=args.pairs).pairs
+    epoch_seconds = []
+
+    class EpochTimer(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            self.started = time.perf_counter()
+
+        def on_epoch_end(self, epoch, logs=None):
+            epoch_seconds.append(time.perf_counter() - self.started)
+
+    train_config = TrainConfig(epochs=args.epochs, batch_size=64, validation_split=0.0, verbose=0)
+    model = seq2seq.train(pairs, ModelConfig.from_preset("classic"), train_config, callbacks=[EpochTimer()])
+    sources = sorted({source for source, _ in pairs})[: args.sentences]
+    started = time.perf_counter()
+    model.translate(sources)  # compiles
+    first_call = time.perf_counter() - started
+    timings = []
+    for _ in range(3):
+        started = time.perf_counter()
+        model.translate(sources)
+        timings.append(time.perf_counter() - started)
+    return {
+        "backend": keras.backend.backend(),
+        "epoch_seconds": [round(s, 2) for s in epoch_seconds],
+        "seconds_per_epoch": round(statistics.median(epoch_seconds[1:] or epoch_seconds), 2),
+        "greedy_sentences_per_second": round(len(sources) / statistics.median(timings)),
+        "greedy_first_call_seconds": round(first_call, 1),
+        "final_training_loss": model.training_summary.get("final_training_loss"),
+    }
+
+
+def run_backend(args, backend: str) -> dict:
+    environment = {**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    command = [sys.executable, __file__, "--child", "--data", str(args.data), "--pairs", str(args.pairs),
+               "--epochs", str(args.epochs), "--sentences", str(args.sentences)]
+    completed = subprocess.run(command, capture_output=True, text=True, env=environment)
+    if completed.returncode:
+        return {"backend": backend, "error": completed.stderr.strip().splitlines()[-1]}
+    return json.loads(completed.stdout.strip().splitlines()[-1])
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=TATOEBA)
+    parser.add_argument("--pairs", type=int, default=5_000)
+    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--sentences", type=int, default=1_000)
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "backends.json")
+    args = parser.parse_args()
+    if not args.data.is_file():
+        print(f"skipped: the Tatoeba corpus is not at {args.data}")
+        return 0
+    if args.child:
+        print(json.dumps(measure(args)))
+        return 0
+
+    rows = []
+    for backend in BACKENDS:
+        if importlib.util.find_spec(backend) is None:
+            rows.append({"backend": backend, "error": "not installed"})
+            continue
+        print(f"{backend} ...", flush=True)
+        rows.append(run_backend(args, backend))
+    print(f"\n{'backend':12s} {'s/epoch':>9s} {'first epoch':>12s} {'greedy sent/s':>14s}")
+    for row in rows:
+        if "error" in row:
+            print(f"{row['backend']:12s} failed: {row['error']}")
+        else:
+            print(f"{row['backend']:12s} {row['seconds_per_epoch']:>9} {row['epoch_seconds'][0]:>12} {row['greedy_sentences_per_second']:>14}")
+    measured = [row for row in rows if "error" not in row]
+    result = {
+        "machine": {"processor": platform.processor() or platform.machine(), "cpus": os.cpu_count()},
+        "pairs": args.pairs,
+        "epochs": args.epochs,
+        "sentences": args.sentences,
+        "backends": rows,
+        "fastest_training": min(measured, key=lambda r: r["seconds_per_epoch"])["backend"] if measured else None,
+        "fastest_greedy": max(measured, key=lambda r: r["greedy_sentences_per_second"])["backend"] if measured else None,
+    }
+    print(f"fastest training: {result['fastest_training']}; fastest greedy: {result['fastest_greedy']}")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=2) + "\n")
+    print(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
