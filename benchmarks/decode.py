@@ -11,19 +11,17 @@ greedy) and (c) the same with beam search. Prints a table and writes JSON.
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import platform
 import random
 import statistics
 import sys
 import time
 from pathlib import Path
 
+from common import ROOT, TATOEBA, machine, write_result
+
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-ROOT = Path(__file__).resolve().parents[1]
-TATOEBA = ROOT.parent / "shared" / "data" / "tatoeba" / "fra-eng.txt"
 
 
 def main() -> int:
@@ -92,7 +90,7 @@ def main() -> int:
     result = {
         "benchmark": "decode",
         "model": "classic (LSTM 256, char, one-hot), first %d pairs, %s epochs" % (args.pairs, model.training_summary.get("epochs")),
-        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": sys.version.split()[0]},
+        "machine": machine(),
         "keras": keras.version(),
         "backend": keras.backend.backend(),
         "classic_loop": {"sentences": len(sample), "sentences_per_second": round(classic_rate, 3), "timed_on_a_sample": True},
@@ -102,9 +100,7 @@ def main() -> int:
         "beam_speedup": round(beam_rate / classic_rate, 1),
         "greedy_identical_to_classic": {"identical": identical, "compared": len(sample)},
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=2) + "\n")
-    print(f"wrote {args.out}")
+    write_result(args.out, result)
     return 0
 
 

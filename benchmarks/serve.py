@@ -15,7 +15,6 @@ import argparse
 import http.client
 import json
 import os
-import platform
 import random
 import socket
 import statistics
@@ -25,9 +24,10 @@ import threading
 import time
 from pathlib import Path
 
+from common import ROOT, machine, write_result
+
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-ROOT = Path(__file__).resolve().parents[1]
 HOST = "127.0.0.1"  # loopback only
 
 
@@ -70,7 +70,7 @@ def main() -> int:
     result = {
         "benchmark": "serve",
         "model": description,
-        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": sys.version.split()[0]},
+        "machine": machine(),
         "clients": args.clients,
         "seconds": args.seconds,
         "max_batch": args.max_batch,
@@ -79,9 +79,7 @@ def main() -> int:
         "results": rows,
         "batching_speedup_requests_per_second": round(speedup, 2),
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=2) + "\n")
-    print(f"wrote {args.out}")
+    write_result(args.out, result)
     return 1 if any(row["errors"] for row in rows) else 0
 
 

@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import resource
 import statistics
 import subprocess
@@ -30,10 +29,10 @@ import sys
 import time
 from pathlib import Path
 
+from common import ROOT, TATOEBA, machine, write_result
+
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-ROOT = Path(__file__).resolve().parents[1]
-TATOEBA = ROOT.parent / "shared" / "data" / "tatoeba" / "fra-eng.txt"
 UNITS, BATCH = 256, 64
 VALIDATION_FRACTION = 0.2
 
@@ -281,7 +280,7 @@ def main() -> int:
     speed = run_part(args, "speed", pairs=args.pairs, epochs=args.epochs)
     memory = {way: run_part(args, f"{way}-memory", pairs=args.pairs, epochs=1) for way in ("classic", "ours")}
     result = {
-        "machine": {"processor": platform.processor() or platform.machine(), "cpus": os.cpu_count()},
+        "machine": machine(),
         "pairs": args.pairs,
         "epochs": args.epochs,
         "speed": speed,
@@ -312,9 +311,7 @@ def main() -> int:
         full = result["full_file"]
         print(f"whole file ({full['pairs']} pairs, {full['epochs']} epoch): peak memory {full['peak_rss_mb']} MB in {full['seconds']} s; "
               f"the classic one-hot arrays alone would take {full['classic_one_hot_arrays_would_need_mb']} MB")
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=2) + "\n")
-    print(f"wrote {args.out}")
+    write_result(args.out, result)
     return 0
 
 

@@ -7,7 +7,6 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import keras
-from keras import ops
 
 from seq2seq.config import ModelConfig, TrainConfig
 from seq2seq.data.corpus import split_pairs

@@ -69,6 +69,7 @@ def test_translate_takes_a_config_object_or_keyword_overrides(model):
         ({"beam": 0}, "beam must be a positive integer, got 0"),
         ({"length_penalty": -1}, "length_penalty must be a number >= 0"),
         ({"min_length": 5, "max_length": 5}, r"min_length \(5\) must be below max_length \(5\)"),
+        ({"no_repeat_ngram": 10**6}, "no_repeat_ngram must be at most 32, got 1000000"),
     ],
 )
 def test_invalid_search_settings_name_the_value_and_the_fix(settings, message):

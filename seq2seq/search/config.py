@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from seq2seq.errors import ConfigError
 from seq2seq.validation import is_number, require_bool, require_non_negative_int, require_positive_int, require_seed
 
+MAX_NGRAM = 32  # the largest n-gram size --no-repeat-ngram accepts
+
 
 @dataclass(frozen=True)
 class SearchConfig:
@@ -47,6 +49,9 @@ class SearchConfig:
         if not is_number(self.top_p) or not 0 < self.top_p <= 1:
             raise ConfigError(f"top_p must be a number in (0, 1], got {self.top_p!r}.")
         require_seed(self.seed, optional=True)
+        if self.no_repeat_ngram > MAX_NGRAM:
+            # Each n-gram position is a separate operation in the compiled search.
+            raise ConfigError(f"no_repeat_ngram must be at most {MAX_NGRAM}, got {self.no_repeat_ngram}; 3 or 4 is usual.")
         if self.max_length is not None and self.min_length >= self.max_length:
             raise ConfigError(f"min_length ({self.min_length}) must be below max_length ({self.max_length}).")
 
