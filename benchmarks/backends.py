@@ -15,15 +15,14 @@ import argparse
 import importlib.util
 import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-TATOEBA = ROOT.parent / "shared" / "data" / "tatoeba" / "fra-eng.txt"
+from common import ROOT, TATOEBA, machine, write_result
+
 BACKENDS = ("tensorflow", "jax", "torch")
 
 
@@ -106,7 +105,7 @@ def main() -> int:
             print(f"{row['backend']:12s} {row['seconds_per_epoch']:>9} {row['epoch_seconds'][0]:>12} {row['greedy_sentences_per_second']:>14}")
     measured = [row for row in rows if "error" not in row]
     result = {
-        "machine": {"processor": platform.processor() or platform.machine(), "cpus": os.cpu_count()},
+        "machine": machine(),
         "pairs": args.pairs,
         "epochs": args.epochs,
         "sentences": args.sentences,
@@ -115,9 +114,7 @@ def main() -> int:
         "fastest_greedy": max(measured, key=lambda r: r["greedy_sentences_per_second"])["backend"] if measured else None,
     }
     print(f"fastest training: {result['fastest_training']}; fastest greedy: {result['fastest_greedy']}")
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=2) + "\n")
-    print(f"wrote {args.out}")
+    write_result(args.out, result)
     return 0
 
 
