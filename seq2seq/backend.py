@@ -63,7 +63,5 @@ def scan(step, init, xs, ys_like):
         arrays = [array.write(t, y) for array, y in zip(arrays, tf.nest.flatten(y_t))]
         return t + 1, carry, arrays
 
-    _, carry, y_arrays = tf.while_loop(
-        lambda t, *_: t < steps, body, (tf.constant(0), init, y_arrays), maximum_iterations=steps
-    )
+    _, carry, y_arrays = tf.while_loop(lambda t, *_: t < steps, body, (tf.constant(0), init, y_arrays))
     return carry, tf.nest.pack_sequence_as(ys_like, [array.stack() for array in y_arrays])
