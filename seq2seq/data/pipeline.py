@@ -48,10 +48,6 @@ class EncodedPairs:
         """The time steps each pair needs: its source, or its target plus the start/end id."""
         return np.maximum(self.source_lengths, self.target_lengths + 1)
 
-    def real_tokens(self) -> tuple[int, int]:
-        """Source tokens and predicted target tokens (target ids plus the end id)."""
-        return int(self.source_lengths.sum()), int(self.target_lengths.sum() + len(self))
-
 
 def _flatten(sequences: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
     lengths = np.fromiter((len(s) for s in sequences), dtype=np.int64, count=len(sequences))
