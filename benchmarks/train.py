@@ -4,13 +4,16 @@ The classic model (LSTM 256, character level, batch 64) on the first 10,000 pair
 Tatoeba file, trained for the same number of epochs
 
   (a) the classic way: one-hot arrays padded to the longest sentence (padding is a one-hot
-      space, as in the recipe), `categorical_crossentropy`, `rmsprop`;
+      space, as in the recipe), `categorical_crossentropy`, `rmsprop`, TensorFlow's default
+      threads;
   (b) with our pipeline: integer ids in length buckets (each batch padded to its own longest
-      sentence), the same one-hot LSTM model, cross-entropy over real tokens, Adam.
+      sentence), the same one-hot LSTM model (run by the fused LSTM kernel), cross-entropy
+      over real tokens, Adam, and the thread settings `seq2seq train` uses.
 
 Both train on the first 80 % of the pairs and are scored on the last 20 % (the recipe's
-`validation_split=0.2`). Epochs alternate between the two in one process, so machine noise
-hits both alike. Reported: seconds per epoch (median after the first), real tokens per second,
+`validation_split=0.2`). Each way runs in a process of its own (thread settings are per
+process) and the parent alternates their epochs, so machine noise hits both alike. Reported:
+seconds per epoch (median after the first) and CPU seconds, real tokens per second,
 validation loss per real (non-padding) token after each epoch, and the ratio. Peak memory is
 measured in separate processes, one per way; a last part trains ours on the whole file.
 
@@ -105,6 +108,11 @@ class ClassicRecipe:
     def array_bytes(self) -> int:
         return sum(a.nbytes for a in self.train[0]) + self.train[1].nbytes
 
+    def facts(self) -> dict:
+        positions = len(self.train[1]) * (self.max_source + self.max_target)
+        return {"padded_positions_per_epoch": positions, "one_hot_array_mb": round(self.array_bytes() / 2**20, 1),
+                "target_vocabulary": len(self.target_index)}
+
 
 # ---------------------------------------------------------------------------------------------
 # (b) ours
@@ -147,6 +155,13 @@ class OurPipeline:
         """Source and decoder positions computed in one epoch, padding included."""
         return sum(int(x["encoder_tokens"].shape[0] * (x["encoder_tokens"].shape[1] + y.shape[1])) for x, y in self.batches)
 
+    def facts(self) -> dict:
+        import tensorflow as tf
+
+        threads = [tf.config.threading.get_intra_op_parallelism_threads(), tf.config.threading.get_inter_op_parallelism_threads()]
+        return {"computed_positions_per_epoch": self.computed_tokens(), "target_vocabulary": len(self.model.target_vocab),
+                "intra_inter_op_threads": threads}
+
 
 # ---------------------------------------------------------------------------------------------
 # parts
@@ -178,33 +193,33 @@ def training_flop(pairs, target_vocabulary: int) -> float:
     return 3.0 * (source * recurrent + target * (recurrent + 2 * UNITS * target_vocabulary))
 
 
-def part_speed(pairs, epochs: int) -> dict:
-    train_pairs, validation_pairs = split(pairs)
-    ways = {"classic": ClassicRecipe(train_pairs, validation_pairs), "ours": OurPipeline(train_pairs, validation_pairs)}
-    seconds = {name: [] for name in ways}
-    losses = {name: [] for name in ways}
-    for epoch in range(epochs):
+def part_speed(args) -> dict:
+    """Both ways in processes of their own, their epochs alternating; one result per way."""
+    ways = {name: EpochServer(args, name) for name in ("classic", "ours")}
+    epochs = {name: [] for name in ways}
+    for epoch in range(args.epochs):
         for name, way in ways.items():
-            started = time.perf_counter()
-            way.train_epoch()
-            seconds[name].append(time.perf_counter() - started)
-            losses[name].append(round(way.validation_loss_per_real_token(), 4))
-            print(f"  epoch {epoch + 1} {name:8s} {seconds[name][-1]:6.2f} s  val loss/real token {losses[name][-1]:.4f}", flush=True)
+            epochs[name].append(way.train_epoch())
+            report = epochs[name][-1]
+            print(f"  epoch {epoch + 1} {name:8s} {report['seconds']:6.2f} s (CPU {report['cpu_seconds']:6.2f} s)"
+                  f"  val loss/real token {report['validation_loss']:.4f}", flush=True)
+    facts = {name: way.close() for name, way in ways.items()}
+    train_pairs, validation_pairs = split(read_pairs(args.data, args.pairs))
     tokens = real_tokens(train_pairs)
     result = {"training_pairs": len(train_pairs), "validation_pairs": len(validation_pairs), "real_tokens_per_epoch": tokens}
     for name in ways:
-        typical = statistics.median(seconds[name][1:] or seconds[name])
+        seconds = [e["seconds"] for e in epochs[name]]
+        typical = statistics.median(seconds[1:] or seconds)
         result[name] = {
             "seconds_per_epoch": round(typical, 2),
-            "epoch_seconds": [round(s, 2) for s in seconds[name]],
+            "epoch_seconds": [round(s, 2) for s in seconds],
+            "cpu_seconds_per_epoch": round(statistics.median([e["cpu_seconds"] for e in epochs[name]][1:] or [0]), 2),
             "real_tokens_per_second": round(tokens / typical),
-            "validation_loss_per_real_token": losses[name],
+            "validation_loss_per_real_token": [round(e["validation_loss"], 4) for e in epochs[name]],
+            **facts[name],
         }
-    classic, ours = ways["classic"], ways["ours"]
-    result["classic"]["padded_positions_per_epoch"] = len(train_pairs) * (classic.max_source + classic.max_target)
-    result["classic"]["one_hot_array_mb"] = round(classic.array_bytes() / 2**20, 1)
-    result["ours"]["computed_positions_per_epoch"] = ours.computed_tokens()
-    flop = training_flop(train_pairs, len(ours.model.target_vocab))
+    flop = training_flop(train_pairs, result["ours"].pop("target_vocabulary"))
+    result["classic"].pop("target_vocabulary")
     result["real_token_tflop_per_epoch"] = round(flop / 1e12, 3)
     result["ours"]["gflop_per_second"] = round(flop / result["ours"]["seconds_per_epoch"] / 1e9, 1)
     result["bound_seconds_at_110_200_gflops"] = [round(flop / 110e9, 2), round(flop / 200e9, 2)]
@@ -212,7 +227,61 @@ def part_speed(pairs, epochs: int) -> dict:
     return result
 
 
+class EpochServer:
+    """A child process that holds one way's trainer and trains one epoch per request."""
+
+    def __init__(self, args, way: str):
+        command = [sys.executable, __file__, "--part", f"{way}-epochs", "--data", str(args.data), "--pairs", str(args.pairs)]
+        self.process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        self.facts = self._reply()
+
+    def train_epoch(self) -> dict:
+        self.process.stdin.write("epoch\n")
+        self.process.stdin.flush()
+        return self._reply()
+
+    def close(self) -> dict:
+        self.process.stdin.close()
+        if self.process.wait():
+            raise SystemExit(f"an epoch server failed with exit status {self.process.returncode}")
+        return self.facts
+
+    def _reply(self) -> dict:
+        line = self.process.stdout.readline()
+        if not line.startswith("{"):
+            raise SystemExit(f"an epoch server stopped: {line!r}")
+        return json.loads(line)
+
+
+def serve_epochs(args, way: str) -> int:
+    """Child: build one way's trainer, then train an epoch per line read; answer in JSON lines."""
+    if way == "ours":
+        from seq2seq.threads import configure_training_threads
+
+        configure_training_threads()
+    train_pairs, validation_pairs = split(read_pairs(args.data, args.pairs))
+    trainer = (ClassicRecipe if way == "classic" else OurPipeline)(train_pairs, validation_pairs)
+    print(json.dumps(trainer.facts()), flush=True)
+    for _ in sys.stdin:
+        started, cpu_started = time.perf_counter(), time.process_time()
+        trainer.train_epoch()
+        seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu_started
+        report = {"seconds": seconds, "cpu_seconds": cpu_seconds, "validation_loss": trainer.validation_loss_per_real_token()}
+        print(json.dumps(report), flush=True)
+    return 0
+
+
+def read_pairs(path, limit):
+    from seq2seq.data.corpus import read_tatoeba
+
+    return read_tatoeba(path, limit=limit).pairs
+
+
 def part_memory(pairs, way: str, epochs: int) -> dict:
+    if way == "ours":
+        from seq2seq.threads import configure_training_threads
+
+        configure_training_threads()
     train_pairs, validation_pairs = split(pairs)
     started = time.perf_counter()
     trainer = (ClassicRecipe if way == "classic" else OurPipeline)(train_pairs, validation_pairs)
@@ -249,13 +318,9 @@ def run_part(args, part: str, **options) -> dict:
 
 
 def child(args) -> int:
-    from seq2seq.data.corpus import read_tatoeba
-
-    pairs = read_tatoeba(args.data, limit=args.pairs).pairs
-    if args.part == "speed":
-        result = part_speed(pairs, args.epochs)
-    else:
-        result = part_memory(pairs, args.part.removesuffix("-memory"), args.epochs)
+    if args.part.endswith("-epochs"):
+        return serve_epochs(args, args.part.removesuffix("-epochs"))
+    result = part_memory(read_pairs(args.data, args.pairs), args.part.removesuffix("-memory"), args.epochs)
     print(json.dumps(result))
     return 0
 
@@ -267,7 +332,7 @@ def main() -> int:
     parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--full-epochs", type=int, default=1)
     parser.add_argument("--skip-full", action="store_true")
-    parser.add_argument("--part", choices=("speed", "classic-memory", "ours-memory"), help=argparse.SUPPRESS)
+    parser.add_argument("--part", choices=("classic-epochs", "ours-epochs", "classic-memory", "ours-memory"), help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "train.json")
     args = parser.parse_args()
     if not args.data.is_file():
@@ -277,7 +342,7 @@ def main() -> int:
         return child(args)
 
     print(f"speed: {args.epochs} epochs each, alternating")
-    speed = run_part(args, "speed", pairs=args.pairs, epochs=args.epochs)
+    speed = part_speed(args)
     memory = {way: run_part(args, f"{way}-memory", pairs=args.pairs, epochs=1) for way in ("classic", "ours")}
     result = {
         "machine": machine(),
@@ -296,10 +361,11 @@ def main() -> int:
     classic, ours = speed["classic"], speed["ours"]
     rows = [
         ("seconds per epoch", classic["seconds_per_epoch"], ours["seconds_per_epoch"]),
+        ("CPU seconds per epoch", classic["cpu_seconds_per_epoch"], ours["cpu_seconds_per_epoch"]),
         ("real tokens per second", classic["real_tokens_per_second"], ours["real_tokens_per_second"]),
         ("val loss / real token, last epoch", classic["validation_loss_per_real_token"][-1], ours["validation_loss_per_real_token"][-1]),
         ("positions computed per epoch", classic["padded_positions_per_epoch"], ours["computed_positions_per_epoch"]),
-        ("peak memory, 10,000 pairs (MB)", memory["classic"]["peak_rss_mb"], memory["ours"]["peak_rss_mb"]),
+        (f"peak memory, {args.pairs:,} pairs (MB)", memory["classic"]["peak_rss_mb"], memory["ours"]["peak_rss_mb"]),
     ]
     print(f"\n{'':36s} {'classic':>12s} {'ours':>12s}")
     for label, a, b in rows:

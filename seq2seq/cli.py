@@ -293,9 +293,11 @@ def run_train(args) -> int:
     from seq2seq.config import ModelConfig, TrainConfig, read_settings_file
     from seq2seq.distribution import split_cpu_from_environment
     from seq2seq.saving import prepare_model_destination
+    from seq2seq.threads import configure_training_threads
     from seq2seq.training import resume, train
 
     split_cpu_from_environment()
+    configure_training_threads()
     settings = read_settings_file(args.config) if args.config else {}
     settings.update({key: value for key, value in vars(args).items() if value is not None and key in _SETTING_FLAGS})
     if not settings.get("out"):
@@ -417,7 +419,9 @@ def interactive_loop(model, search, scores: bool) -> int:
 
 def run_demo(args) -> int:
     from seq2seq.demo import run_demo as demo
+    from seq2seq.threads import configure_training_threads
 
+    configure_training_threads()
     demo(out=args.out, epochs=args.epochs, seed=args.seed)
     return 0
 

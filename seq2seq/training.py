@@ -178,8 +178,11 @@ def resume(
     return fit(model, train_pairs, validation_pairs, train_config, callbacks, state["epoch"], state["history"], best)
 
 
-def training_batches(model: Seq2Seq, pairs, batch_size: int, seed: int | None = None):
-    """Length-bucketed teacher-forcing batches of `pairs` for `model`; shuffled when `seed` is given."""
+def training_batches(model: Seq2Seq, pairs, batch_size: int, seed: int | None = None, first_epoch: int = 0):
+    """Length-bucketed teacher-forcing batches of `pairs` for `model`, from epoch `first_epoch` on.
+
+    Shuffled when `seed` is given, each epoch by `(seed, epoch)`.
+    """
     encoded = EncodedPairs.encode(pairs, model.source_vocab, model.target_vocab)
     return training_dataset(
         encoded,
@@ -188,12 +191,13 @@ def training_batches(model: Seq2Seq, pairs, batch_size: int, seed: int | None = 
         end_id=model.target_vocab.end_id,
         shuffle=seed is not None,
         seed=seed or 0,
+        first_epoch=first_epoch,
     )
 
 
 def fit(model, train_pairs, validation_pairs, train_config, callbacks=(), initial_epoch=0, history=None, best=None):
     """Teacher-forced `keras.Model.fit` from `initial_epoch`; the best epoch's weights are kept."""
-    batches = training_batches(model, train_pairs, train_config.batch_size, seed=train_config.seed + initial_epoch)
+    batches = training_batches(model, train_pairs, train_config.batch_size, seed=train_config.seed, first_epoch=initial_epoch)
     validation = training_batches(model, validation_pairs, train_config.batch_size) if validation_pairs else None
     monitor = "val_loss" if validation else "loss"
     keep_best = KeepBestWeights(monitor, **(best or {}))

@@ -108,3 +108,11 @@ def test_only_the_ids_are_stored(real_pairs, vocabularies):
     tokens = int(encoded.source_lengths.sum() + encoded.target_lengths.sum())
     assert encoded.source_ids.dtype == np.int32
     assert encoded.source_ids.nbytes + encoded.target_ids.nbytes == 4 * tokens
+
+
+def test_an_epoch_holds_the_same_batches_whether_or_not_the_epochs_before_it_ran(real_pairs, vocabularies):
+    uninterrupted = _dataset(real_pairs[:800], vocabularies, seed=4)
+    _sentences(uninterrupted)
+    _sentences(uninterrupted)
+    resumed = _dataset(real_pairs[:800], vocabularies, seed=4, first_epoch=2)
+    assert _sentences(resumed) == _sentences(uninterrupted)

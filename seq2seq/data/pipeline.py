@@ -1,9 +1,10 @@
-"""The training input pipeline: integer ids streamed in length buckets with `tf.data`.
+"""The training input pipeline: integer ids streamed in length buckets.
 
 Only the ids are held in memory (one flat int32 array per side and the sentence lengths);
-batches are cut from sentences of similar length and padded to their own longest sentence,
-so little padding is computed. Where the backend compiles one step per shape (JAX), lengths
-are rounded up to a multiple of 8 to keep the set of shapes small.
+batches are cut with NumPy from sentences of similar length and padded to their own longest
+sentence, so little padding is computed, and `tf.data` streams them to `fit`. Where the
+backend compiles one step per shape (JAX), lengths are rounded up to a multiple of 8 to keep
+the set of shapes small.
 """
 
 from __future__ import annotations
@@ -86,6 +87,75 @@ def bucket_batch_sizes(lengths: np.ndarray, boundaries: Sequence[int], batch_siz
     return sizes
 
 
+class BucketedBatches:
+    """The teacher-forcing batches of one epoch after another, cut from the flat ids with NumPy.
+
+    Each epoch shuffles every bucket's pairs and the order of the batches with a generator
+    seeded by `(seed, epoch)`, so epoch k holds the same batches whether or not the training
+    was interrupted before it. A batch is padded with 0 to its longest sentence rounded up to
+    `pad_multiple`; decoder inputs start with `start_id` and targets end with `end_id`.
+    """
+
+    def __init__(self, encoded, batch_size, *, start_id, end_id, shuffle, seed, boundaries, pad_multiple, first_epoch=0):
+        self.encoded = encoded
+        self.start_id, self.end_id = start_id, end_id
+        self.shuffle, self.seed = shuffle, seed
+        self.pad_multiple = pad_multiple
+        self.next_epoch = first_epoch
+        lengths = encoded.example_lengths
+        if boundaries is None:
+            boundaries = bucket_boundaries(lengths, batch_size)
+        self.sizes = bucket_batch_sizes(lengths, boundaries, batch_size)
+        bucket_of = np.searchsorted(np.asarray(boundaries, dtype=np.int64), lengths, side="right")
+        self.buckets = [np.flatnonzero(bucket_of == bucket) for bucket in range(len(self.sizes))]
+        self.source_starts = np.concatenate([[0], np.cumsum(encoded.source_lengths)[:-1]]).astype(np.int64)
+        self.target_starts = np.concatenate([[0], np.cumsum(encoded.target_lengths)[:-1]]).astype(np.int64)
+
+    def __len__(self) -> int:
+        return sum(-(-len(members) // size) for members, size in zip(self.buckets, self.sizes))
+
+    def epoch_batches(self):
+        """Yield the next epoch's batches: `({"encoder_tokens", "decoder_tokens"}, targets)`, int32."""
+        random = np.random.default_rng([self.seed, self.next_epoch]) if self.shuffle else None
+        self.next_epoch += 1
+        batches = []
+        for members, size in zip(self.buckets, self.sizes):
+            if random is not None:
+                members = random.permutation(members)
+            batches.extend(members[start : start + size] for start in range(0, len(members), size))
+        if random is not None:
+            batches = [batches[index] for index in random.permutation(len(batches))]
+        for rows in batches:
+            yield self.batch(rows)
+
+    def batch(self, rows: np.ndarray):
+        """The padded teacher-forcing arrays of the pairs `rows`."""
+        encoded = self.encoded
+        source = _gather_padded(encoded.source_ids, self.source_starts[rows], encoded.source_lengths[rows], self.pad_multiple)
+        target_lengths = encoded.target_lengths[rows]
+        width = _padded_width(int(target_lengths.max(initial=0)) + 1, self.pad_multiple)
+        decoder_input = np.zeros((len(rows), width), np.int32)
+        decoder_input[:, 0] = self.start_id
+        decoder_input[:, 1:] = _gather_padded(encoded.target_ids, self.target_starts[rows], target_lengths, 1, width - 1)
+        decoder_target = _gather_padded(encoded.target_ids, self.target_starts[rows], target_lengths, 1, width)
+        decoder_target[np.arange(len(rows)), target_lengths] = self.end_id
+        return {"encoder_tokens": source, "decoder_tokens": decoder_input}, decoder_target
+
+
+def _padded_width(length: int, multiple: int) -> int:
+    return max(multiple, -(-length // multiple) * multiple)
+
+
+def _gather_padded(flat, starts, lengths, multiple, width=None) -> np.ndarray:
+    """Rows `flat[start : start + length]` right-padded with 0 to `width` (default: the longest, rounded up)."""
+    if width is None:
+        width = _padded_width(int(lengths.max(initial=0)), multiple)
+    positions = np.arange(width)[None, :]
+    real = positions < lengths[:, None]
+    indices = np.where(real, starts[:, None] + positions, 0)
+    return np.where(real, flat[indices] if len(flat) else 0, 0).astype(np.int32)
+
+
 def training_dataset(
     encoded: EncodedPairs,
     batch_size: int,
@@ -96,59 +166,41 @@ def training_dataset(
     seed: int = 0,
     boundaries: Sequence[int] | None = None,
     pad_multiple: int | None = None,
+    first_epoch: int = 0,
 ):
     """A `tf.data.Dataset` of `({"encoder_tokens", "decoder_tokens"}, targets)` batches.
 
-    Pairs are shuffled (seeded, anew each epoch) and grouped by length into buckets; each batch
-    is padded with 0 to its longest sentence rounded up to `pad_multiple`. Decoder inputs
-    start with `start_id`; targets end with `end_id`. The number of batches is known, so
-    progress bars show it.
+    Every pass over it is the next epoch of `BucketedBatches` (the first being `first_epoch`):
+    pairs shuffled (seeded) and grouped by length into buckets, each batch padded to its own
+    longest sentence. The number of batches is known, so progress bars show it. tf.data's
+    autotuning is off: its background thread sleeps in growing intervals and held the end
+    of an epoch until it woke (up to seconds per epoch).
     """
     import tensorflow as tf
 
-    lengths = encoded.example_lengths
-    if boundaries is None:
-        boundaries = bucket_boundaries(lengths, batch_size)
-    sizes = bucket_batch_sizes(lengths, boundaries, batch_size)
-    multiple = pad_multiple or default_pad_multiple()
-    sources = tf.RaggedTensor.from_row_lengths(encoded.source_ids, encoded.source_lengths)
-    targets = tf.RaggedTensor.from_row_lengths(encoded.target_ids, encoded.target_lengths)
-    dataset = tf.data.Dataset.from_tensor_slices((sources, targets))
-    if shuffle:
-        dataset = dataset.shuffle(len(encoded), seed=seed, reshuffle_each_iteration=True)
-
-    def teacher_forcing(source, target):
-        start = tf.constant([start_id], tf.int32)
-        end = tf.constant([end_id], tf.int32)
-        return source, tf.concat([start, target], 0), tf.concat([target, end], 0)
-
-    dataset = dataset.map(teacher_forcing, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
-    dataset = dataset.bucket_by_sequence_length(
-        lambda source, decoder_input, _: tf.maximum(tf.shape(source)[0], tf.shape(decoder_input)[0]),
-        bucket_boundaries=list(boundaries),
-        bucket_batch_sizes=sizes,
-        no_padding=False,
+    batches = BucketedBatches(
+        encoded,
+        batch_size,
+        start_id=start_id,
+        end_id=end_id,
+        shuffle=shuffle,
+        seed=seed,
+        boundaries=boundaries,
+        pad_multiple=pad_multiple or default_pad_multiple(),
+        first_epoch=first_epoch,
     )
-
-    def round_up_and_name(source, decoder_input, decoder_target):
-        source, decoder_input, decoder_target = (_pad_time_to(b, multiple) for b in (source, decoder_input, decoder_target))
-        return {"encoder_tokens": source, "decoder_tokens": decoder_input}, decoder_target
-
-    dataset = dataset.map(round_up_and_name)
-    dataset = dataset.apply(tf.data.experimental.assert_cardinality(batch_count(lengths, boundaries, sizes)))
-    return dataset.prefetch(tf.data.AUTOTUNE)
+    ids = tf.TensorSpec([None, None], tf.int32)
+    dataset = tf.data.Dataset.from_generator(
+        batches.epoch_batches, output_signature=({"encoder_tokens": ids, "decoder_tokens": ids}, ids)
+    )
+    dataset = dataset.apply(tf.data.experimental.assert_cardinality(len(batches)))
+    options = tf.data.Options()
+    options.autotune.enabled = False
+    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
+    return dataset.prefetch(2).with_options(options)
 
 
 def batch_count(lengths: np.ndarray, boundaries: Sequence[int], sizes: Sequence[int]) -> int:
     """Batches in one epoch: each bucket gives its full batches and then one partial batch."""
     counts = np.bincount(np.searchsorted(np.asarray(boundaries), lengths, side="right"), minlength=len(sizes))
     return int(sum(-(-int(count) // size) for count, size in zip(counts, sizes)))
-
-
-def _pad_time_to(batch, multiple: int):
-    """`batch` right-padded with 0 to a length that is a positive multiple of `multiple`."""
-    import tensorflow as tf
-
-    length = tf.shape(batch)[1]
-    padded = tf.maximum(multiple, (length + multiple - 1) // multiple * multiple)
-    return tf.pad(batch, [[0, 0], [0, padded - length]])

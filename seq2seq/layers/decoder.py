@@ -38,7 +38,8 @@ class RecurrentDecoder(RecurrentStackLayer):
     token_input_name = "target_tokens"
 
     def __init__(self, vocab_size, attention="none", memory_units=None, **kwargs):
-        super().__init__(vocab_size, **kwargs)
+        # With attention, every step's input joins the token to the attentional vector.
+        super().__init__(vocab_size, whole_sequence_inputs=attention == "none", **kwargs)
         self.attention_kind = attention
         self.memory_units = memory_units
         if attention != "none":
@@ -68,7 +69,7 @@ class RecurrentDecoder(RecurrentStackLayer):
     def call(self, token_ids, states, memory=None, training=None):
         if not self.has_attention:
             mask = ops.not_equal(token_ids, 0)
-            inputs = self.token_input(token_ids)
+            inputs = self.stack_inputs(token_ids)
             outputs, new_states = run_stack(self.rnn_layers, inputs, mask, list(states), self.cell, training=training)
             return self.logits(outputs), new_states
         prepared = self.prepare_memory(memory)

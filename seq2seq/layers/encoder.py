@@ -21,5 +21,4 @@ class RecurrentEncoder(RecurrentStackLayer):
 
     def call(self, token_ids, training=None):
         mask = ops.not_equal(token_ids, 0)
-        inputs = self.token_input(token_ids)
-        return run_stack(self.rnn_layers, inputs, mask, None, self.cell, training=training)
+        return run_stack(self.rnn_layers, self.stack_inputs(token_ids), mask, None, self.cell, training=training)

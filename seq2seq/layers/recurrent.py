@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import keras
 
+from seq2seq.layers.lstm import LSTM
 from seq2seq.layers.token_inputs import token_input_layer
 
-RNN_CLASSES = {"lstm": keras.layers.LSTM, "gru": keras.layers.GRU}
+RNN_CLASSES = {"lstm": LSTM, "gru": keras.layers.GRU}
 STATE_KINDS = {"lstm": ("h", "c"), "gru": ("h",)}
 
 
@@ -19,16 +20,22 @@ def state_names(cell: str, layers: int) -> list[str]:
     return [f"state_{kind}_{layer}" for layer in range(layers) for kind in STATE_KINDS[cell]]
 
 
-def recurrent_stack(cell: str, units: int, layers: int, dropout: float, prefix: str, bidirectional=False) -> list:
+def recurrent_stack(
+    cell: str, units: int, layers: int, dropout: float, prefix: str, bidirectional=False, token_depth: int | None = None
+) -> list:
     """`layers` recurrent layers returning full sequences and their final states.
 
     A bidirectional layer returns `[outputs, *forward_states, *backward_states]`, its outputs
-    being both directions concatenated.
+    being both directions concatenated. With `token_depth` (LSTM only), the first layer reads
+    token ids as one-hot vectors of that depth.
     """
     rnn_class = RNN_CLASSES[cell]
     stack = []
     for index in range(layers):
-        layer = rnn_class(units, return_sequences=True, return_state=True, dropout=dropout, name=f"{prefix}_{cell}_{index}")
+        extra = {"token_depth": token_depth} if index == 0 and token_depth is not None else {}
+        layer = rnn_class(
+            units, return_sequences=True, return_state=True, dropout=dropout, name=f"{prefix}_{cell}_{index}", **extra
+        )
         if bidirectional:
             layer = keras.layers.Bidirectional(layer, merge_mode="concat", name=f"{prefix}_bi{cell}_{index}")
         stack.append(layer)
@@ -62,13 +69,28 @@ def step_stack(rnn_layers: list, inputs, states: list, cell: str):
 
 
 class RecurrentStackLayer(keras.layers.Layer):
-    """Shared settings of the encoder and decoder: token inputs and a recurrent stack."""
+    """Shared settings of the encoder and decoder: token inputs and a recurrent stack.
+
+    Where the tokens enter as one-hot vectors of an LSTM stack that runs whole sequences
+    (`whole_sequence_inputs`), the first layer reads the token ids itself (`seq2seq.layers.lstm.LSTM` with
+    `token_depth`): the same weights and results, and its kernel turns the one-hot product
+    into a row lookup.
+    """
 
     stack_prefix = "rnn"  # names the recurrent layers: "<prefix>_lstm_0", ...
     token_input_name = "tokens"
 
     def __init__(
-        self, vocab_size, cell="lstm", units=256, layers=1, embedding_dim=None, dropout=0.0, bidirectional=False, **kwargs
+        self,
+        vocab_size,
+        cell="lstm",
+        units=256,
+        layers=1,
+        embedding_dim=None,
+        dropout=0.0,
+        bidirectional=False,
+        whole_sequence_inputs=True,
+        **kwargs,
     ):
         super().__init__(**kwargs)
         self.vocab_size = vocab_size
@@ -79,7 +101,15 @@ class RecurrentStackLayer(keras.layers.Layer):
         self.embedding_dim = embedding_dim
         self.dropout = dropout
         self.token_input = token_input_layer(vocab_size, embedding_dim, name=self.token_input_name)
-        self.rnn_layers = recurrent_stack(cell, units, layers, dropout, self.stack_prefix, bidirectional)
+        self.reads_token_ids = whole_sequence_inputs and embedding_dim is None and cell == "lstm"
+        token_depth = vocab_size if self.reads_token_ids else None
+        if self.reads_token_ids:  # one-hot vectors hold no weights; only single decoding steps use them
+            self.token_input.build((None, None))
+        self.rnn_layers = recurrent_stack(cell, units, layers, dropout, self.stack_prefix, bidirectional, token_depth)
+
+    def stack_inputs(self, token_ids):
+        """What the first recurrent layer reads over whole sequences: the ids, or their vectors."""
+        return token_ids if self.reads_token_ids else self.token_input(token_ids)
 
     def get_config(self):
         return {

@@ -1,0 +1,1 @@
+"""Backend-specific kernels behind the Keras layers: the same arithmetic, computed faster."""
