@@ -1,10 +1,11 @@
 """The same model on each Keras backend: training seconds per epoch and greedy sentences per second.
 
-Each backend runs in its own process (`KERAS_BACKEND` is read at import), one after the other
-in one run: the classic model (LSTM 256, character level, one-hot inputs, batch 64) trained
-on the first `--pairs` pairs of the Tatoeba file for `--epochs` epochs (seconds per epoch:
-the median after the first, which includes compilation), then greedy translation of
-`--sentences` of its sources (median of 3 runs after a warm-up).
+Each backend runs in processes of its own (`KERAS_BACKEND` is read at import), one after the
+other in one run: the classic model (LSTM 256, character level, one-hot inputs, batch 64)
+trained on the first `--pairs` pairs of the Tatoeba file for `--epochs` epochs with the
+thread settings of `seq2seq train` (seconds per epoch: the median after the first, which
+includes compilation), then, in a fresh process with default threads as `seq2seq translate`
+has, greedy translation of `--sentences` of its sources (median of 3 runs after a warm-up).
 
     python benchmarks/backends.py [--pairs 5000] [--epochs 3] [--sentences 1000]
 """
@@ -18,6 +19,7 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -26,9 +28,13 @@ from common import ROOT, TATOEBA, machine, write_result
 BACKENDS = ("tensorflow", "jax", "torch")
 
 
-def measure(args) -> dict:
-    """Train and translate on the backend this process runs (a child process)."""
+def measure_training(args) -> dict:
+    """Child: train on this process's backend with `seq2seq train`'s thread settings; save the model."""
     import keras
+
+    from seq2seq.threads import configure_training_threads
+
+    configure_training_threads()  # (TensorFlow only; before anything runs on it)
 
     import seq2seq
     from seq2seq.config import ModelConfig, TrainConfig
@@ -45,6 +51,21 @@ def measure(args) -> dict:
 
     train_config = TrainConfig(epochs=args.epochs, batch_size=64, validation_split=0.0, verbose=0)
     model = seq2seq.train(pairs, ModelConfig.from_preset("classic"), train_config, callbacks=[EpochTimer()])
+    model.save(args.model)
+    return {
+        "backend": keras.backend.backend(),
+        "epoch_seconds": [round(s, 2) for s in epoch_seconds],
+        "seconds_per_epoch": round(statistics.median(epoch_seconds[1:] or epoch_seconds), 2),
+        "final_training_loss": model.training_summary.get("final_training_loss"),
+    }
+
+
+def measure_translation(args) -> dict:
+    """Child: greedy translation with the saved model, with the backend's default threads (as `seq2seq translate`)."""
+    import seq2seq
+
+    pairs = seq2seq.read_tatoeba(args.data, limit=args.pairs).pairs
+    model = seq2seq.load(args.model)
     sources = sorted({source for source, _ in pairs})[: args.sentences]
     started = time.perf_counter()
     model.translate(sources)  # compiles
@@ -55,23 +76,23 @@ def measure(args) -> dict:
         model.translate(sources)
         timings.append(time.perf_counter() - started)
     return {
-        "backend": keras.backend.backend(),
-        "epoch_seconds": [round(s, 2) for s in epoch_seconds],
-        "seconds_per_epoch": round(statistics.median(epoch_seconds[1:] or epoch_seconds), 2),
         "greedy_sentences_per_second": round(len(sources) / statistics.median(timings)),
         "greedy_first_call_seconds": round(first_call, 1),
-        "final_training_loss": model.training_summary.get("final_training_loss"),
     }
 
 
 def run_backend(args, backend: str) -> dict:
     environment = {**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "3"}
-    command = [sys.executable, __file__, "--child", "--data", str(args.data), "--pairs", str(args.pairs),
-               "--epochs", str(args.epochs), "--sentences", str(args.sentences)]
-    completed = subprocess.run(command, capture_output=True, text=True, env=environment)
-    if completed.returncode:
-        return {"backend": backend, "error": completed.stderr.strip().splitlines()[-1]}
-    return json.loads(completed.stdout.strip().splitlines()[-1])
+    result = {}
+    with tempfile.TemporaryDirectory() as folder:
+        for part in ("train", "translate"):
+            command = [sys.executable, __file__, "--child", part, "--data", str(args.data), "--pairs", str(args.pairs),
+                       "--epochs", str(args.epochs), "--sentences", str(args.sentences), "--model", f"{folder}/model.keras"]
+            completed = subprocess.run(command, capture_output=True, text=True, env=environment)
+            if completed.returncode:
+                return {"backend": backend, "error": completed.stderr.strip().splitlines()[-1]}
+            result.update(json.loads(completed.stdout.strip().splitlines()[-1]))
+    return result
 
 
 def main() -> int:
@@ -80,14 +101,15 @@ def main() -> int:
     parser.add_argument("--pairs", type=int, default=5_000)
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--sentences", type=int, default=1_000)
-    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--child", choices=("train", "translate"), help=argparse.SUPPRESS)
+    parser.add_argument("--model", help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "backends.json")
     args = parser.parse_args()
     if not args.data.is_file():
         print(f"skipped: the Tatoeba corpus is not at {args.data}")
         return 0
     if args.child:
-        print(json.dumps(measure(args)))
+        print(json.dumps(measure_training(args) if args.child == "train" else measure_translation(args)))
         return 0
 
     rows = []
