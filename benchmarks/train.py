@@ -135,6 +135,7 @@ class OurPipeline:
         source_vocab, target_vocab = build_vocabularies(train_pairs, model_config, train_config)
         self.model = Seq2Seq(model_config, source_vocab, target_vocab)
         compile_for_training(self.model, train_config)
+        self.train_pairs, self.seed = train_pairs, seed
         self.batches = training_batches(self.model, train_pairs, BATCH, seed=seed)
         self.validation = teacher_forcing_arrays(validation_pairs, source_vocab, target_vocab) if validation_pairs else None
 
@@ -152,8 +153,14 @@ class OurPipeline:
         return float(-picked[targets != 0].mean())
 
     def computed_tokens(self) -> int:
-        """Source and decoder positions computed in one epoch, padding included."""
-        return sum(int(x["encoder_tokens"].shape[0] * (x["encoder_tokens"].shape[1] + y.shape[1])) for x, y in self.batches)
+        """Source and decoder positions computed in one epoch, padding included.
+
+        Counted on a twin of the training batches (each pass over a dataset is its next epoch).
+        """
+        from seq2seq.training import training_batches
+
+        twin = training_batches(self.model, self.train_pairs, BATCH, seed=self.seed)
+        return sum(int(x["encoder_tokens"].shape[0] * (x["encoder_tokens"].shape[1] + y.shape[1])) for x, y in twin)
 
     def facts(self) -> dict:
         import tensorflow as tf

@@ -117,3 +117,18 @@ def test_mixed_precision_computes_in_bfloat16_with_float32_weights_and_loads_bac
     path = tmp_path / "mixed.keras"
     model.save(path)
     assert isinstance(load(path).translate(["w1 x1"])[0], str)
+
+
+@pytest.mark.slow
+def test_a_resumed_training_ends_with_exactly_the_weights_of_an_uninterrupted_one(tmp_path, tatoeba_path):
+    from seq2seq.data.corpus import read_tatoeba
+
+    pairs = read_tatoeba(tatoeba_path, limit=400).pairs
+    config = ModelConfig(units=8)  # the classic one-hot LSTM on characters: the fused kernel
+    settings = {"verbose": 0, "batch_size": 32}
+    uninterrupted = train(pairs, config, TrainConfig(epochs=3, checkpoint_dir=str(tmp_path / "a"), **settings))
+    train(pairs, config, TrainConfig(epochs=1, checkpoint_dir=str(tmp_path / "b"), **settings))
+    resumed = resume(pairs, tmp_path / "b", epochs=3, verbose=0)
+    assert resumed.training_summary["history"]["val_loss"] == uninterrupted.training_summary["history"]["val_loss"]
+    for got, expected in zip(resumed.get_weights(), uninterrupted.get_weights(), strict=True):
+        np.testing.assert_array_equal(got, expected)  # the same batches, optimizer state and arithmetic

@@ -38,6 +38,7 @@ def test_decoder_model_takes_tokens_and_states_and_returns_probabilities_and_new
     model = tiny_model(units=5)
     assert [t.name for t in model.decoder_model.inputs] == ["decoder_tokens", "state_h_0", "state_c_0"]
     assert model.decoder_model.output_names == ["probabilities", "new_state_h_0", "new_state_c_0"]
+    assert [tuple(t.shape) for t in model.decoder_model.outputs] == [(None, 1, len(model.target_vocab)), (None, 5), (None, 5)]
     zeros = np.zeros((3, 5), dtype="float32")
     probabilities, h, c = model.decoder_model.predict([np.full((3, 1), 2, "int32"), zeros, zeros], verbose=0)
     assert probabilities.shape == (3, 1, len(model.target_vocab))

@@ -66,6 +66,9 @@ def fused_lstm(
     else:  # a padded step repeats the last real output (zeros where there was none)
         outputs = tf.where(real, states, tf.where((lengths > 0)[:, None], final_h, 0.0)[None])
     outputs = tf.transpose(outputs, (1, 0, 2))
+    outputs.set_shape([*inputs.shape[:2], units])  # keep the static batch and time sizes for Keras' shapes
+    for state in (final_h, final_c):
+        state.set_shape([inputs.shape[0], units])
     return outputs[:, -1], outputs, [final_h, final_c]
 
 

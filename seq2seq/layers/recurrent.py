@@ -72,9 +72,9 @@ class RecurrentStackLayer(keras.layers.Layer):
     """Shared settings of the encoder and decoder: token inputs and a recurrent stack.
 
     Where the tokens enter as one-hot vectors of an LSTM stack that runs whole sequences
-    (`whole_sequence_inputs`), the first layer reads the token ids itself (`seq2seq.layers.lstm.LSTM` with
-    `token_depth`): the same weights and results, and its kernel turns the one-hot product
-    into a row lookup.
+    (`whole_sequence_inputs`), the first layer reads the token ids itself
+    (`seq2seq.layers.lstm.LSTM` with `token_depth`): the same weights and results, and its
+    kernel turns the one-hot product into a row lookup.
     """
 
     stack_prefix = "rnn"  # names the recurrent layers: "<prefix>_lstm_0", ...
