@@ -157,7 +157,7 @@ def search_settings(args):
 def add_demo_command(commands) -> None:
     demo = commands.add_parser("demo", help="train on a built-in task (numbers in English words to French words)")
     demo.add_argument("--out", default="demo-model.keras", help="where to save the model")
-    demo.add_argument("--epochs", type=positive_int, default=10)
+    demo.add_argument("--epochs", type=positive_int, default=None, help="training epochs (default: the demo's own, 12)")
     demo.add_argument("--seed", type=int, default=0)
     demo.set_defaults(run=run_demo)
 
@@ -422,7 +422,8 @@ def run_demo(args) -> int:
     from seq2seq.threads import configure_training_threads
 
     configure_training_threads()
-    demo(out=args.out, epochs=args.epochs, seed=args.seed)
+    options = {} if args.epochs is None else {"epochs": args.epochs}
+    demo(out=args.out, seed=args.seed, **options)
     return 0
 
 

@@ -10,11 +10,11 @@ from seq2seq.saving import load
 pytestmark = pytest.mark.slow
 
 
-def test_demo_reaches_90_percent_exact_match_on_held_out_numbers_and_saves_its_model(tmp_path, capsys):
+def test_demo_reaches_98_percent_exact_match_on_held_out_numbers_and_saves_its_model(tmp_path, capsys):
     out = tmp_path / "demo.keras"
     result = run_demo(out=str(out))
     printed = capsys.readouterr().out
-    assert result["accuracy"] >= 0.90
+    assert result["accuracy"] >= 0.98  # 99.7 % measured at seed 0; 10 epochs gave 87.8-99.5 % across seeds
     assert result["held_out"] == 1000
     assert "Held-out exact-match accuracy" in printed
     assert load(out).translate(["two hundred and six"]) == ["deux cent six"]
