@@ -1,16 +1,14 @@
-"""Translation quality of the three presets at one training budget, on held-out Tatoeba sentences.
+"""Translation quality of exactly the user's command, `seq2seq train FILE --out M --max-time 20m`.
 
-Holds out English sentences (all their French translations become the references, and no
-test sentence is seen in training), trains `classic`, `bidirectional` and `attention` for the
-same budget of processor time each, and scores greedy translations of the held-out sentences
-with sacrebleu (BLEU, chrF, TER, all references). Prints a table and writes JSON after each
-preset, so a long run leaves its results as it goes.
+Holds out English sentences of the shared corpus (all their French translations become the
+references; none of them is trained on), runs the command in a subprocess with the defaults
+only (or with the extra flags of a named variant), then scores greedy and beam-5 translations
+of the held-out sentences with sacrebleu (BLEU, chrF, TER, all references) and measures the
+attention's health (`seq2seq.attention_stats`). Also reports the epochs trained, target tokens
+per second (target pieces plus the end token, as the peers count them) and the training
+process's peak memory. Prints a table and writes JSON after each system.
 
-The budget is processor time (user + system, all threads of this process): 20 minutes of wall
-time on 2 cores is 2,400 CPU seconds. Counting processor time keeps presets comparable when
-something else shares the machine.
-
-    python benchmarks/quality.py [--minutes 20] [--presets classic,bidirectional,attention]
+    python benchmarks/quality.py [--minutes 20] [--variant 'dropout3=--dropout 0.3'] [--skip-default]
 """
 
 from __future__ import annotations
@@ -18,97 +16,88 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
+import shlex
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
+from common import RESULTS, ROOT, TATOEBA, machine
+
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-ROOT = Path(__file__).resolve().parents[1]
-TATOEBA = ROOT.parent / "shared" / "data" / "tatoeba" / "fra-eng.txt"
+PEAK_MEMORY_POLL_SECONDS = 0.5
 
 
-def processor_budget_callback(cpu_seconds: float):
-    """A Keras callback that stops training once this process has used `cpu_seconds`."""
-    import keras
-
-    class ProcessorBudget(keras.callbacks.Callback):
-        def on_train_begin(self, logs=None):
-            self.started = time.process_time()
-            self.stopped_at_epoch = None
-
-        def on_train_batch_end(self, batch, logs=None):
-            if time.process_time() - self.started >= cpu_seconds:
-                self.model.stop_training = True
-
-        def on_epoch_end(self, epoch, logs=None):
-            if self.model.stop_training and self.stopped_at_epoch is None:
-                self.stopped_at_epoch = epoch + 1
-
-    return ProcessorBudget()
+def run_training(command: list[str], log_path: Path) -> dict:
+    """Run the training command; its wall time and peak resident memory (polled from /proc)."""
+    started = time.perf_counter()
+    peak_kb = 0
+    with open(log_path, "w", encoding="utf-8") as log:
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
+        while process.poll() is None:
+            peak_kb = max(peak_kb, _peak_kb(process.pid))
+            time.sleep(PEAK_MEMORY_POLL_SECONDS)
+    if process.returncode != 0:
+        raise SystemExit(f"training failed ({process.returncode}); see {log_path}")
+    return {"wall_seconds": round(time.perf_counter() - started, 1), "peak_memory_mb": round(peak_kb / 1024)}
 
 
-def train_preset(preset: str, train_pairs, args, cpu_budget: float):
-    """Train one preset within the processor budget; return the model and its training facts."""
-    import seq2seq
-    from seq2seq.config import ModelConfig, TrainConfig
+def _peak_kb(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
 
-    budget = processor_budget_callback(cpu_budget)
-    wall, cpu = time.perf_counter(), time.process_time()
-    model = seq2seq.train(
-        train_pairs,
-        ModelConfig.from_preset(preset),
-        TrainConfig(epochs=1000, batch_size=args.batch_size, validation_split=args.validation_split, verbose=2),
-        callbacks=[budget],
-    )
+
+def target_tokens_per_second(model, train_pairs) -> float | None:
+    """Target pieces plus one end token per sentence, over every step trained, per second of `fit`."""
+    from seq2seq.config import TrainConfig
+    from seq2seq.data.pipeline import EncodedPairs
+    from seq2seq.training import training_batches, validation_split
+
     summary = model.training_summary
-    return model, {
-        "config": model.model_config.to_dict(),
-        "parameters": model.count_params(),
-        "epochs": summary["epochs"],
-        "best_epoch": summary["best_epoch"],
-        "best_validation_loss": summary["best_validation_loss"],
-        "training_wall_seconds": round(time.perf_counter() - wall, 1),
-        "training_cpu_seconds": round(time.process_time() - cpu, 1),
-    }
+    config = TrainConfig()  # the command's defaults: its validation split and batch size
+    fitted_pairs, _ = validation_split(train_pairs, config)
+    encoded = EncodedPairs.encode(fitted_pairs, model.source_vocab, model.target_vocab)
+    tokens_per_epoch = int(encoded.target_lengths.sum()) + len(encoded)
+    steps_per_epoch = len(training_batches(model, encoded, config.batch_size))
+    steps = int(model.optimizer.iterations.numpy()) if model.optimizer is not None else None
+    if not steps or not summary.get("seconds"):
+        return None
+    return round(tokens_per_epoch * steps / steps_per_epoch / summary["seconds"])
 
 
-def facts_from_model(model) -> dict:
-    """Training facts recorded in a saved model (for a run whose results file was lost)."""
-    summary = model.training_summary
-    return {
-        "config": model.model_config.to_dict(),
-        "parameters": model.count_params(),
-        "epochs": summary["epochs"],
-        "best_epoch": summary["best_epoch"],
-        "best_validation_loss": summary["best_validation_loss"],
-        "training_wall_seconds": summary["seconds"],
-        "training_cpu_seconds": None,
-    }
-
-
-def score(model, sources, references, search: dict) -> dict:
-    """Translate the held-out sources and score them against all their references."""
+def evaluate(model, sources, references, beam: int) -> dict:
+    """Greedy and beam scores, attention health and a few examples."""
+    from seq2seq.attention_stats import attention_statistics
     from seq2seq.evaluation import score_translations
 
-    started = time.perf_counter()
-    hypotheses = model.translate(sources, **search)
-    return {**score_translations(hypotheses, references), "decode_seconds": round(time.perf_counter() - started, 2)}
+    row = {}
+    for name, search in (("greedy", {}), ("beam", {"beam": beam})):
+        started = time.perf_counter()
+        hypotheses = model.translate(sources, **search)
+        row[name] = {**score_translations(hypotheses, references), "decode_seconds": round(time.perf_counter() - started, 2)}
+        if name == "beam":
+            row["examples"] = [{"source": s, "hypothesis": h, "references": r} for s, h, r in list(zip(sources, hypotheses, references))[:8]]
+    row["attention"] = attention_statistics(model, sources) if model.has_attention else None
+    return row
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=TATOEBA)
-    parser.add_argument("--minutes", type=float, default=20.0, help="wall minutes on all cores, as processor time")
-    parser.add_argument("--presets", default="classic,bidirectional,attention")
-    parser.add_argument("--test-sources", type=int, default=1000, help="held-out English sentences")
-    parser.add_argument("--batch-size", type=int, default=128)
-    parser.add_argument("--validation-split", type=float, default=0.02)
+    parser.add_argument("--minutes", type=float, default=20.0, help="the command's --max-time")
+    parser.add_argument("--test-sources", type=int, default=2000, help="held-out English sentences")
+    parser.add_argument("--split-seed", type=int, default=12345)
     parser.add_argument("--beam", type=int, default=5)
-    parser.add_argument("--length-penalty", type=float, default=0.6)
-    parser.add_argument("--reuse-models", action="store_true", help="score the models a previous run saved, without training")
-    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "quality.json")
+    parser.add_argument("--variant", action="append", default=[], metavar="NAME=FLAGS", help="also run the command with these flags")
+    parser.add_argument("--skip-default", action="store_true", help="run only the variants")
+    parser.add_argument("--out", type=Path, default=RESULTS / "quality.json")
     args = parser.parse_args()
     if not args.data.is_file():
         print(f"skipped: the Tatoeba corpus is not at {args.data}")
@@ -117,55 +106,64 @@ def main() -> int:
     import keras
 
     import seq2seq
-    import seq2seq.evaluation
-    import seq2seq.translator  # noqa: F401  (load every module now: a long run must not mix versions)
     from seq2seq.data.corpus import split_pairs
     from seq2seq.evaluation import group_references
 
     pairs = seq2seq.read_tatoeba(args.data).pairs
     sources_total = len({source for source, _ in pairs})
-    train_pairs, test_pairs = split_pairs(pairs, args.test_sources / sources_total, seed=0)
+    train_pairs, test_pairs = split_pairs(pairs, args.test_sources / sources_total, seed=args.split_seed)
     test_sources, references = group_references(test_pairs)
-    cpu_budget = args.minutes * 60 * (os.cpu_count() or 1)
+    systems = ([] if args.skip_default else [("default", [])]) + [
+        (name, shlex.split(flags)) for name, flags in (variant.split("=", 1) for variant in args.variant)
+    ]
     result = {
         "benchmark": "quality",
         "data": f"{args.data.name}: {len(train_pairs)} training pairs, {len(test_sources)} held-out English sentences "
-        f"({len(test_pairs)} references)",
-        "budget": {"minutes": args.minutes, "cpu_seconds": cpu_budget},
-        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": sys.version.split()[0]},
+        f"({len(test_pairs)} references), split seed {args.split_seed}",
+        "machine": machine(),
         "keras": keras.version(),
         "backend": keras.backend.backend(),
-        "batch_size": args.batch_size,
         "command": "python benchmarks/quality.py " + " ".join(sys.argv[1:]),
-        "presets": {},
+        "systems": {},
     }
-    previous = json.loads(args.out.read_text()) if args.reuse_models and args.out.is_file() else {"presets": {}}
-    if args.reuse_models:  # the models come from the run that trained them
-        result["command"] = f"{previous.get('command')}, then {result['command']}"
-    for preset in args.presets.split(","):
-        model_path = ROOT / "benchmarks" / "results" / f"quality-{preset}.keras"
-        if args.reuse_models:
+    with tempfile.TemporaryDirectory() as scratch:
+        train_file = Path(scratch) / "train.txt"
+        train_file.write_text("".join(f"{s}\t{t}\n" for s, t in train_pairs), encoding="utf-8")
+        for name, flags in systems:
+            model_path = RESULTS / f"quality-{name}.keras"  # kept (not committed: *.keras is ignored)
+            user_command = ["seq2seq", "train", "TRAIN.txt", "--out", "M.keras", "--max-time", f"{args.minutes:g}m", *flags]
+            command = [sys.executable, "-m", "seq2seq.cli", *user_command[1:]]
+            command[command.index("TRAIN.txt")], command[command.index("M.keras")] = str(train_file), str(model_path)
+            print(f"{name}: {' '.join(user_command)}", flush=True)
+            log_path = Path(scratch) / f"{name}.log"
+            run = run_training(command, log_path)
             model = seq2seq.load(model_path)
-            row = previous["presets"].get(preset) or facts_from_model(model)
-        else:
-            model, row = train_preset(preset, train_pairs, args, cpu_budget)
-            model.save(model_path)
-        if not (row.get("greedy") and row.get("beam")):  # a reused row keeps the scores it has
-            row["greedy"] = score(model, test_sources, references, {})
-            row["beam"] = score(model, test_sources, references, {"beam": args.beam, "length_penalty": args.length_penalty})
-            hypotheses = model.translate(test_sources[:8], beam=args.beam, length_penalty=args.length_penalty)
-            row["examples"] = [
-                {"source": s, "hypothesis": h, "references": r} for s, h, r in zip(test_sources, hypotheses, references)
-            ]
-        result["presets"][preset] = row
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
-        print(f"{preset}: greedy {json.dumps(row['greedy'])}, beam {json.dumps(row['beam'])}", flush=True)
+            summary = model.training_summary
+            row = {
+                "command": " ".join(user_command),
+                "config": model.model_config.to_dict(),
+                "parameters": model.count_params(),
+                "epochs": summary["epochs"],
+                "best_epoch": summary["best_epoch"],
+                "best_validation_loss": summary["best_validation_loss"],
+                "stopped": summary.get("stopped_early"),
+                "target_tokens_per_second": target_tokens_per_second(model, train_pairs),
+                **run,
+                "log": [line for line in log_path.read_text(encoding="utf-8").splitlines() if "val_loss" in line or line.startswith(("Stopped", "Saved"))],
+                **evaluate(model, test_sources, references, args.beam),
+            }
+            result["systems"][name] = row
+            args.out.parent.mkdir(parents=True, exist_ok=True)
+            args.out.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
+            print(f"{name}: greedy {json.dumps(row['greedy'])}, beam {json.dumps(row['beam'])}, attention {json.dumps(row['attention'])}", flush=True)
 
-    print(f"\n{'preset':<14} {'epochs':>6} {'greedy BLEU':>11} {'chrF':>6} {'beam BLEU':>10} {'chrF':>6}")
-    for preset, row in result["presets"].items():
-        greedy, beam = row["greedy"], row["beam"]
-        print(f"{preset:<14} {row['epochs']:>6} {greedy['bleu']:>11} {greedy['chrf']:>6} {beam['bleu']:>10} {beam['chrf']:>6}")
+    print(f"\n{'system':<12} {'epochs':>6} {'greedy BLEU':>11} {'chrF':>6} {'beam BLEU':>10} {'chrF':>6} {'1st-token w':>11} "
+          f"{'entropy':>7} {'monot.':>6} {'tok/s':>6} {'peak MB':>7}")
+    for name, row in result["systems"].items():
+        greedy, beam, attention = row["greedy"], row["beam"], row["attention"] or {}
+        print(f"{name:<12} {row['epochs']:>6} {greedy['bleu']:>11} {greedy['chrf']:>6} {beam['bleu']:>10} {beam['chrf']:>6} "
+              f"{attention.get('first_token_weight', '-'):>11} {attention.get('entropy', '-'):>7} {attention.get('monotonicity', '-'):>6} "
+              f"{row['target_tokens_per_second']:>6} {row['peak_memory_mb']:>7}")
     print(f"wrote {args.out}")
     return 0
 

@@ -26,6 +26,7 @@ _PUBLIC = {
     "train": "seq2seq.training",
     "resume": "seq2seq.training",
     "load": "seq2seq.saving",
+    "attention_statistics": "seq2seq.attention_stats",
 }
 
 __all__ = sorted(_PUBLIC)

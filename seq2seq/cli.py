@@ -17,6 +17,7 @@ from seq2seq.errors import Seq2SeqError
 
 USAGE_ERROR = 2
 _SETTING_FLAGS = set(settings_keys())  # `train` flags that may also come from --config
+UNTIL_TIME_IS_UP = 100_000  # the epochs of a training given --max-time but no --epochs
 DEFAULT_PRESET = "attention"  # it beats `classic` on held-out BLEU at equal training time (benchmarks/quality.py)
 
 
@@ -100,7 +101,9 @@ def add_train_command(commands) -> None:
     training.add_argument("--epochs", type=positive_int)
     training.add_argument("--batch-size", type=positive_int)
     training.add_argument("--learning-rate", type=float)
-    training.add_argument("--validation-split", type=float)
+    training.add_argument("--validation-split", type=float, help="share of source sentences held out (0.2)")
+    training.add_argument("--max-validation-sources", type=positive_int, help="but at most this many (1000)")
+    training.add_argument("--validation-file", help="validate on this Tatoeba/Anki file instead (nothing is split off)")
     training.add_argument("--seed", type=int)
     training.add_argument("--min-frequency", type=positive_int)
     training.add_argument("--source-embeddings", help="word vectors (GloVe/word2vec text) for the source side")
@@ -108,6 +111,7 @@ def add_train_command(commands) -> None:
     training.add_argument("--patience", type=positive_int, help="early stopping: epochs without a better validation loss")
     training.add_argument("--reduce-lr-patience", type=positive_int, help="halve the learning rate after N flat epochs")
     training.add_argument("--clip-norm", type=float, help="clip gradients to this global norm")
+    training.add_argument("--max-time", help="stop after this long (90s, 20m, 1.5h) and write the best model")
     training.add_argument("--label-smoothing", type=float, help="e.g. 0.1")
     training.add_argument("--checkpoint-dir", help="checkpoint every epoch here (default: <out>.checkpoints)")
     training.add_argument("--logdir", help="write TensorBoard logs here")
@@ -172,6 +176,8 @@ def add_evaluate_command(commands) -> None:
     evaluate.add_argument("--skip-bad-lines", action="store_true", help="skip and count malformed lines")
     evaluate.add_argument("--json", action="store_true", help="print the scores as JSON")
     evaluate.add_argument("--output", help="write source, hypothesis, references and chrF per line (TSV)")
+    evaluate.add_argument("--attention-stats", action="store_true",
+                          help="also report attention health: first-token weight, entropy, monotonicity")
     add_search_options(evaluate)
     evaluate.set_defaults(run=run_evaluate)
 
@@ -189,13 +195,20 @@ def run_evaluate(args) -> int:
                                limit=args.limit, skip_bad_lines=args.skip_bad_lines)
     model = load(args.model)
     scores, rows = evaluate_model(model, corpus.pairs, search)
+    attention = None
+    if args.attention_stats:
+        from seq2seq.attention_stats import attention_statistics, format_statistics
+
+        attention = attention_statistics(model, [row["source"] for row in rows])
     if args.output:
         write_evaluation_rows(args.output, rows)
     if args.json:
-        print(json.dumps(scores))
+        print(json.dumps(scores if attention is None else {**scores, "attention": attention}))
     else:
         print(f"BLEU {scores['bleu']:.2f}  chrF {scores['chrf']:.2f}  TER {scores['ter']:.2f}  "
               f"exact match {scores['exact_match']:.1%}  ({scores['sentences']} sentences, {len(corpus)} references)")
+        if attention is not None:
+            print(format_statistics(attention))
     return 0
 
 
@@ -290,11 +303,11 @@ def run_export(args) -> int:
 
 
 def run_train(args) -> int:
-    from seq2seq.config import ModelConfig, TrainConfig, read_settings_file
+    from seq2seq.config import read_settings_file
     from seq2seq.distribution import split_cpu_from_environment
     from seq2seq.saving import prepare_model_destination
+    from seq2seq.stopping import StopTraining, parse_duration, stop_on_signals
     from seq2seq.threads import configure_training_threads
-    from seq2seq.training import resume, train
 
     split_cpu_from_environment()
     configure_training_threads()
@@ -311,20 +324,32 @@ def run_train(args) -> int:
     skipped = f", {corpus.skipped} malformed lines skipped" if corpus.skipped else ""
     print(f"Read {len(corpus)} pairs from {' and '.join(corpus.sources)}{skipped}.")
     verbose = "auto" if sys.stdout.isatty() else 2  # one line per epoch in logs and pipes
-    if args.resume:
-        model = resume(corpus.pairs, settings["checkpoint_dir"], epochs=settings.get("epochs"), verbose=verbose)
-    else:
-        model_values = {key: settings[key] for key in ModelConfig.field_names() if key in settings and key != "preset"}
-        model_config = ModelConfig.from_preset(settings.get("preset", DEFAULT_PRESET), **model_values)
-        train_values = {key: settings[key] for key in TrainConfig.field_names() if key in settings}
-        train_config = TrainConfig(**train_values, verbose=verbose)
-        description = f"{len(corpus)} pairs from {', '.join(corpus.sources)}"
-        model = train(corpus.pairs, model_config, train_config, data_description=description)
+    max_time = settings.get("max_time")
+    if max_time is not None and "epochs" not in settings:
+        settings["epochs"] = UNTIL_TIME_IS_UP  # a time budget alone: train until it is spent
+    with stop_on_signals(StopTraining(None if max_time is None else parse_duration(max_time))) as stopper:
+        model = train_or_resume(args, settings, corpus, verbose, stopper)
     model.save(settings["out"])
     write_history(settings["out"], model.training_summary.get("history") or {})
     summary = model.training_summary
-    print(f"Saved {settings['out']} (best epoch {summary['best_epoch']}, validation loss {summary['best_validation_loss']}).")
+    stopped = f"Stopped: {stopper.reason}. " if stopper.reason else ""
+    print(f"{stopped}Saved {settings['out']} (best epoch {summary['best_epoch']}, validation loss {summary['best_validation_loss']}).")
     return 0
+
+
+def train_or_resume(args, settings: dict, corpus, verbose, stopper):
+    """The model of `seq2seq train`: a new training, or the resumed one."""
+    from seq2seq.config import ModelConfig, TrainConfig
+    from seq2seq.training import resume, train
+
+    if args.resume:
+        return resume(corpus.pairs, settings["checkpoint_dir"], epochs=settings.get("epochs"), verbose=verbose, callbacks=[stopper])
+    model_values = {key: settings[key] for key in ModelConfig.field_names() if key in settings and key != "preset"}
+    model_config = ModelConfig.from_preset(settings.get("preset", DEFAULT_PRESET), **model_values)
+    train_values = {key: settings[key] for key in TrainConfig.field_names() if key in settings}
+    train_config = TrainConfig(**train_values, verbose=verbose)
+    description = f"{len(corpus)} pairs from {', '.join(corpus.sources)}"
+    return train(corpus.pairs, model_config, train_config, callbacks=[stopper], data_description=description)
 
 
 def write_history(model_path: str, history: dict) -> None:

@@ -141,7 +141,7 @@ PRESETS: dict[str, dict] = {
         "bridge": "dense",
         "attention": "luong-general",
         "embedding_dim": 256,
-        "dropout": 0.1,
+        "dropout": 0.1,  # 0.3 lost at every epoch of a 20-minute run (validation 1.423 against 1.413 at epoch 6)
         "tokenizer": "subword",
         "vocab_size": 4000,  # pieces per side: a smaller softmax trains faster on a CPU
     },
@@ -154,7 +154,9 @@ class TrainConfig:
 
     epochs: int = 10  # passes over the training pairs
     batch_size: int = 64  # pairs per gradient step
-    validation_split: float = 0.2  # share of source sentences held out to pick the best epoch
+    validation_split: float = 0.2  # share of source sentences held out to pick the best model...
+    max_validation_sources: int | None = 1000  # ...but at most this many (None: no cap), so big corpora train on nearly all
+    validation_file: str | None = None  # a Tatoeba/Anki file of validation pairs: all pairs train, none is split off
     learning_rate: float = 1e-3  # Adam step size
     seed: int = 0  # seeds the split, the shuffling and the weight initialisation
     min_frequency: int = 1  # drop tokens seen fewer times than this (word and subword tokens)
@@ -163,6 +165,7 @@ class TrainConfig:
     patience: int | None = None  # stop after this many epochs without a better validation loss
     reduce_lr_patience: int | None = None  # halve the learning rate after this many epochs without one
     clip_norm: float | None = None  # clip each gradient to this global norm
+    max_time: float | str | None = None  # stop after this long ("90s", "20m", "1.5h" or seconds) and keep the best model
     label_smoothing: float = 0.0  # share of each target's probability spread over the other tokens
     checkpoint_dir: str | None = None  # write a checkpoint here after every epoch (resumable)
     logdir: str | None = None  # TensorBoard logs
@@ -186,11 +189,15 @@ class TrainConfig:
             )
         if not is_number(self.learning_rate) or self.learning_rate <= 0:
             raise ConfigError(f"learning_rate must be a positive number, got {self.learning_rate!r}.")
-        for name in ("patience", "reduce_lr_patience"):
+        for name in ("patience", "reduce_lr_patience", "max_validation_sources"):
             if getattr(self, name) is not None:
                 require_positive_int(name, getattr(self, name), hint="or None")
         if self.clip_norm is not None and (not is_number(self.clip_norm) or self.clip_norm <= 0):
             raise ConfigError(f"clip_norm must be a positive number, got {self.clip_norm!r}.")
+        if self.max_time is not None:
+            from seq2seq.stopping import parse_duration
+
+            object.__setattr__(self, "max_time", parse_duration(self.max_time))
         if self.distribute is not None:
             require_choice("distribute", self.distribute, ("mirrored", "multi-worker"))
         require_bool("mixed_precision", self.mixed_precision)

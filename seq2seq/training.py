@@ -19,7 +19,9 @@ from seq2seq.errors import ConfigError
 from seq2seq.checkpoints import STATE_FILE, CheckpointError, EpochCheckpoint, best_checkpoint, read_state, remove_leftovers
 from seq2seq.metrics import SmoothedTokenCrossentropy, TokenAccuracy
 from seq2seq.models.seq2seq import Seq2Seq
+from seq2seq.optimizers import Adam
 from seq2seq.saving import load
+from seq2seq.stopping import StopTraining
 
 
 class KeepBestWeights(keras.callbacks.Callback):
@@ -48,6 +50,18 @@ class KeepBestWeights(keras.callbacks.Callback):
             self.best_weights = load(self.best_file).get_weights()
         if self.best_weights is not None:
             self.model.set_weights(self.best_weights)
+
+
+def validation_split(pairs, train_config: TrainConfig) -> tuple[list, list]:
+    """(training pairs, validation pairs): the pairs of `validation_file` where one is given, else
+    `validation_split` of the sources, at most `max_validation_sources`."""
+    if train_config.validation_file:
+        from seq2seq.data.corpus import read_corpus
+
+        return list(pairs), read_corpus(train_config.validation_file).pairs
+    return split_pairs(
+        list(pairs), train_config.validation_split, seed=train_config.seed, most_sources=train_config.max_validation_sources
+    )
 
 
 def build_vocabularies(pairs, model_config: ModelConfig, train_config: TrainConfig) -> tuple[Vocabulary, Vocabulary]:
@@ -85,13 +99,13 @@ def load_pretrained_embeddings(model: Seq2Seq, train_config: TrainConfig) -> dic
 
 
 def compile_for_training(model: Seq2Seq, train_config: TrainConfig) -> None:
-    """Adam (gradients clipped if asked), cross-entropy over real tokens only, token accuracy."""
+    """Adam on dense gradients (clipped to a global norm if asked), cross-entropy over real tokens, token accuracy."""
     if train_config.label_smoothing:
         loss = SmoothedTokenCrossentropy(train_config.label_smoothing)
     else:
         loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True, ignore_class=0)
     model.compile(
-        optimizer=keras.optimizers.Adam(learning_rate=train_config.learning_rate, clipnorm=train_config.clip_norm),
+        optimizer=Adam(learning_rate=train_config.learning_rate, global_clipnorm=train_config.clip_norm),
         loss=loss,
         metrics=[TokenAccuracy()],
     )
@@ -128,7 +142,7 @@ def train(
             f"{train_config.checkpoint_dir} holds checkpoints of an earlier run; pass --resume to continue it, "
             "or remove it (or choose another --checkpoint-dir) to start again."
         )
-    train_pairs, validation_pairs = split_pairs(list(pairs), train_config.validation_split, seed=train_config.seed)
+    train_pairs, validation_pairs = validation_split(pairs, train_config)
     if not train_pairs:
         raise ConfigError("there are no training pairs left; give more data or a smaller validation split.")
     keras.utils.set_random_seed(train_config.seed)
@@ -146,8 +160,10 @@ def train(
         model = Seq2Seq(model_config, source_vocab, target_vocab, training_summary=summary)
         model.training_summary.update(load_pretrained_embeddings(model, train_config))
         compile_for_training(model, train_config)
+    encoded_train = EncodedPairs.encode(train_pairs, source_vocab, target_vocab)
+    model.decoder.start_from_token_prior(encoded_train.target_token_counts(len(target_vocab), target_vocab.end_id))
     model.training_summary["replicas"] = strategy.num_replicas_in_sync if strategy else 1
-    return fit(model, train_pairs, validation_pairs, train_config, callbacks)
+    return fit(model, encoded_train, validation_pairs, train_config, callbacks)
 
 
 def resume(
@@ -164,7 +180,8 @@ def resume(
     """
     state = read_state(checkpoint_dir)
     remove_leftovers(checkpoint_dir)
-    settings = {**state["train_config"], "checkpoint_dir": str(checkpoint_dir)}
+    # Runs checkpointed before validation was capped held out the whole share: split them the same way.
+    settings = {"max_validation_sources": None, **state["train_config"], "checkpoint_dir": str(checkpoint_dir)}
     if epochs is not None:
         settings["epochs"] = epochs
     if verbose is not None:
@@ -172,18 +189,18 @@ def resume(
     train_config = TrainConfig(**settings)
     with strategy_scope(strategy_for(train_config.distribute)):
         model = load(Path(checkpoint_dir) / state["checkpoint"])
-    train_pairs, validation_pairs = split_pairs(list(pairs), train_config.validation_split, seed=train_config.seed)
+    train_pairs, validation_pairs = validation_split(pairs, train_config)
     keras.utils.set_random_seed(train_config.seed + state["epoch"])
     best = {"best_value": state["best_value"], "best_epoch": state["best_epoch"], "best_file": best_checkpoint(checkpoint_dir, state)}
     return fit(model, train_pairs, validation_pairs, train_config, callbacks, state["epoch"], state["history"], best)
 
 
 def training_batches(model: Seq2Seq, pairs, batch_size: int, seed: int | None = None, first_epoch: int = 0):
-    """Length-bucketed teacher-forcing batches of `pairs` for `model`, from epoch `first_epoch` on.
+    """Length-bucketed teacher-forcing batches of `pairs` (texts, or `EncodedPairs`) for `model`, from epoch `first_epoch` on.
 
     Shuffled when `seed` is given, each epoch by `(seed, epoch)`.
     """
-    encoded = EncodedPairs.encode(pairs, model.source_vocab, model.target_vocab)
+    encoded = pairs if isinstance(pairs, EncodedPairs) else EncodedPairs.encode(pairs, model.source_vocab, model.target_vocab)
     return training_dataset(
         encoded,
         batch_size,
@@ -201,6 +218,11 @@ def fit(model, train_pairs, validation_pairs, train_config, callbacks=(), initia
     validation = training_batches(model, validation_pairs, train_config.batch_size) if validation_pairs else None
     monitor = "val_loss" if validation else "loss"
     keep_best = KeepBestWeights(monitor, **(best or {}))
+    callbacks = list(callbacks)
+    stopper = next((c for c in callbacks if isinstance(c, StopTraining)), None)
+    if stopper is None and train_config.max_time:
+        stopper = StopTraining(train_config.max_time)
+        callbacks.append(stopper)
     started = time.perf_counter()
     fitted = model.fit(
         batches,
@@ -208,7 +230,7 @@ def fit(model, train_pairs, validation_pairs, train_config, callbacks=(), initia
         epochs=train_config.epochs,
         initial_epoch=initial_epoch,
         shuffle=False,  # the dataset shuffles itself, seeded
-        callbacks=training_callbacks(train_config, keep_best, monitor, history or {}) + list(callbacks),
+        callbacks=training_callbacks(train_config, keep_best, monitor, history or {}) + callbacks,
         verbose=train_config.verbose,
     )
     history = {key: list((history or {}).get(key, [])) + [float(v) for v in values] for key, values in fitted.history.items()}
@@ -217,6 +239,7 @@ def fit(model, train_pairs, validation_pairs, train_config, callbacks=(), initia
             "epochs": initial_epoch + len(fitted.epoch),
             "seconds": round(time.perf_counter() - started, 1),
             "best_epoch": keep_best.best_epoch,
+            "stopped_early": None if stopper is None else stopper.reason,
             "best_validation_loss": None if keep_best.best_epoch is None else round(keep_best.best_value, 4),
             "final_training_loss": round(history["loss"][-1], 4) if history.get("loss") else None,
             "history": history,

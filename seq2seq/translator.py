@@ -75,6 +75,14 @@ class Translator:
 
     def search(self, texts, config: SearchConfig) -> list[list[Hypothesis]]:
         """The `config.nbest` best hypotheses of each text, best first, in the caller's order."""
+        decode = self.model.target_vocab.decode
+        return [
+            [Hypothesis(decode(row), float(score)) for row, score in zip(ids, scores) if score > IMPOSSIBLE / 2]
+            for ids, scores in self.search_ids(texts, config)
+        ]
+
+    def search_ids(self, texts, config: SearchConfig) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Per text, the output ids `(nbest, width)` (ending with the end id, then padding) and their scores."""
         if isinstance(texts, str):
             raise TypeError("translate() takes a list of texts; wrap a single text in a list.")
         if config.sample and keras.backend.backend() == "jax":
@@ -85,7 +93,7 @@ class Translator:
             state = self.seed_generator.state
             state.assign(ops.cast(ops.convert_to_tensor([config.seed, 0]), state.dtype))
         encoded = self.encode_sources(texts, config.strict)
-        results: list[list[Hypothesis]] = [[] for _ in encoded]
+        results: list = [None] * len(encoded)
         for rows in length_sorted_batches(encoded, config.batch_size):
             batch = pad_batch([encoded[i] for i in rows], LENGTH_BUCKET)
             limits = [config.max_length or default_max_length(len(encoded[i])) for i in rows]
@@ -93,11 +101,7 @@ class Translator:
             ids, scores = decode(batch, np.asarray(limits, dtype=np.int32), width)
             ids, scores = np.asarray(ids), np.asarray(scores)
             for position, row in enumerate(rows):
-                results[row] = [
-                    Hypothesis(self.model.target_vocab.decode(ids[position, n]), float(scores[position, n]))
-                    for n in range(ids.shape[1])
-                    if scores[position, n] > IMPOSSIBLE / 2
-                ]
+                results[row] = (ids[position], scores[position])
         return results
 
 

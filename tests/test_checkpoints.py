@@ -65,7 +65,7 @@ def test_training_callbacks_follow_the_settings(tmp_path):
 
 def test_clipping_and_label_smoothing_reach_the_optimizer_and_the_loss(tmp_path):
     model = train(PAIRS, TINY, TrainConfig(epochs=1, batch_size=8, verbose=0, clip_norm=1.5, label_smoothing=0.1))
-    assert model.optimizer.clipnorm == 1.5
+    assert model.optimizer.global_clipnorm == 1.5
     assert isinstance(model.loss, SmoothedTokenCrossentropy) and model.loss.label_smoothing == 0.1
     path = tmp_path / "smoothed.keras"
     model.save(path)

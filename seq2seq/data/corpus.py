@@ -268,24 +268,28 @@ def read_corpus(
     return read_parallel(source_file, target_file, limit=limit, skip_bad_lines=skip_bad_lines)
 
 
-def _held_out_count(fraction: float, n_sources: int) -> int:
-    """Return how many unique sources go to the held-out side (never all of them)."""
+def _held_out_count(fraction: float, n_sources: int, most: int | None = None) -> int:
+    """Return how many unique sources go to the held-out side (never all of them, at most `most`)."""
     if fraction == 0 or n_sources < 2:
         return 0
-    return min(max(1, round(fraction * n_sources)), n_sources - 1)
+    count = min(max(1, round(fraction * n_sources)), n_sources - 1)
+    return count if most is None else min(count, most)
 
 
-def split_pairs(pairs: Sequence[Pair], fraction: float, *, seed: int) -> tuple[list[Pair], list[Pair]]:
+def split_pairs(
+    pairs: Sequence[Pair], fraction: float, *, seed: int, most_sources: int | None = None
+) -> tuple[list[Pair], list[Pair]]:
     """Split pairs into (train, held_out) by source sentence, seeded; pair order is kept per side.
 
     All pairs with the same source text land on the same side; `fraction` of the unique
-    sources (rounded, at least one when fraction > 0, never all) are held out.
+    sources (rounded, at least one when fraction > 0, never all, and at most `most_sources`)
+    are held out.
     """
     if not 0 <= fraction < 1:
         raise ValueError(f"fraction must be at least 0 and below 1, got {fraction!r}.")
     sources = list(dict.fromkeys(source for source, _ in pairs))
     random.Random(seed).shuffle(sources)
-    held = set(sources[: _held_out_count(fraction, len(sources))])
+    held = set(sources[: _held_out_count(fraction, len(sources), most_sources)])
     train = [pair for pair in pairs if pair[0] not in held]
     held_out = [pair for pair in pairs if pair[0] in held]
     return train, held_out

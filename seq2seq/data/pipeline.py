@@ -18,7 +18,6 @@ import numpy as np
 from seq2seq.data.vocabulary import Vocabulary
 
 
-
 def default_pad_multiple() -> int:
     """1 on TensorFlow (one trace serves every shape); 8 where each new shape compiles anew."""
     return 1 if keras.backend.backend() == "tensorflow" else 8
@@ -42,6 +41,12 @@ class EncodedPairs:
 
     def __len__(self) -> int:
         return len(self.source_lengths)
+
+    def target_token_counts(self, vocab_size: int, end_id: int) -> np.ndarray:
+        """How often each target id is to be predicted: every target id, and one end id per sentence."""
+        counts = np.bincount(self.target_ids, minlength=vocab_size).astype(np.int64)
+        counts[end_id] += len(self.target_lengths)
+        return counts
 
     @property
     def example_lengths(self) -> np.ndarray:

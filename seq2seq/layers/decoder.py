@@ -12,6 +12,7 @@ uses too.
 from __future__ import annotations
 
 import keras
+import numpy as np
 from keras import ops
 
 from seq2seq.backend import scan
@@ -109,6 +110,22 @@ class RecurrentDecoder(RecurrentStackLayer):
             return self.logits(feed), new_states
         outputs, new_states = step_stack(self.rnn_layers, inputs, list(states), self.cell)
         return self.logits(outputs), new_states
+
+    def start_from_token_prior(self, token_counts) -> None:
+        """Set the output bias to the log frequency of each target token (add-one smoothed).
+
+        With a zero bias the only fast way to the token prior is a large, constant output
+        vector: every weight moves about one learning rate per Adam step, so a 256-wide output
+        reaches a needed logit of -5 hundreds of times sooner than its bias does. The first
+        few dozen steps then saturate the attentional vector, and through input feeding the
+        recurrent state; the query stops depending on the step and the attention settles on
+        one fixed source position for good. Starting at the prior leaves nothing to saturate for.
+        """
+        counts = np.asarray(token_counts, dtype="float64") + 1.0
+        if counts.shape != (self.vocab_size,):
+            raise ValueError(f"expected {self.vocab_size} token counts, got shape {counts.shape}.")
+        log_prior = np.log(counts / counts.sum())
+        self.output_projection.bias.assign((log_prior - log_prior.mean()).astype(self.output_projection.bias.dtype))
 
     def logits(self, outputs):
         """Project to the vocabulary; padding and start ids can never be predicted."""

@@ -13,6 +13,7 @@ from seq2seq.layers.encoder import RecurrentEncoder
 from seq2seq.layers.recurrent import state_names
 from seq2seq.models.inference import InferenceModel
 from seq2seq.metrics import TokenAccuracy  # noqa: F401  (registers the metric for loading)
+from seq2seq.optimizers import Adam  # noqa: F401  (registers the optimizer for loading)
 from seq2seq.saving import FORMAT_VERSION, write_atomically
 
 ENCODER_INPUT, DECODER_INPUT = "encoder_tokens", "decoder_tokens"
@@ -180,11 +181,18 @@ class Seq2Seq(keras.Model):
 
     def translate_nbest(self, texts, search=None, **overrides) -> list:
         """The `nbest` best hypotheses `(text, score)` of each text, best first."""
-        from seq2seq.translator import Translator, search_config
+        from seq2seq.translator import search_config
+
+        return self.translator.search(texts, search_config(search, **overrides))
+
+    @property
+    def translator(self):
+        """The `Translator` of this model: its compiled search functions, built once."""
+        from seq2seq.translator import Translator
 
         if self._inference.translator is None:
             self._inference.translator = Translator(self)
-        return self._inference.translator.search(texts, search_config(search, **overrides))
+        return self._inference.translator
 
     def evaluate_translations(self, pairs, search=None, **overrides) -> dict:
         """Corpus BLEU, chrF, TER and exact match of this model's translations of `pairs`' sources."""
