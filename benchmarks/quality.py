@@ -130,7 +130,8 @@ def main() -> int:
         train_file = Path(scratch) / "train.txt"
         train_file.write_text("".join(f"{s}\t{t}\n" for s, t in train_pairs), encoding="utf-8")
         for name, flags in systems:
-            model_path = RESULTS / f"quality-{name}.keras"  # kept (not committed: *.keras is ignored)
+            model_path = ROOT / "build" / "quality" / f"{name}.keras"  # kept, with its checkpoints (build/ is ignored)
+            model_path.parent.mkdir(parents=True, exist_ok=True)
             user_command = ["seq2seq", "train", "TRAIN.txt", "--out", "M.keras", "--max-time", f"{args.minutes:g}m", *flags]
             command = [sys.executable, "-m", "seq2seq.cli", *user_command[1:]]
             command[command.index("TRAIN.txt")], command[command.index("M.keras")] = str(train_file), str(model_path)

