@@ -22,6 +22,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from seq2seq.attention_plot import NoAttentionError
+from seq2seq.data.batching import pad_batch
 
 STAT_NAMES = ("first_token_weight", "entropy", "max_weight", "monotonicity")
 
@@ -61,18 +62,9 @@ def _batch_weights(model, texts, outputs) -> list[np.ndarray]:
     """Each sentence's weights `(output steps, source length)` over its real tokens, given its output ids."""
     sources = [model.source_vocab.encode(text) for text in texts]
     targets = [[model.target_vocab.start_id] + list(output) for output in outputs]
-    source_ids = _padded(sources)
-    target_ids = _padded(targets)
-    states, memory = model.encode(source_ids)
-    weights = np.asarray(model.decoder(target_ids, states, memory)[2], dtype="float64")
+    states, memory = model.encode(pad_batch(sources))
+    weights = np.asarray(model.decoder(pad_batch(targets), states, memory)[2], dtype="float64")
     return [weights[i, : len(target), : len(source)] for i, (source, target) in enumerate(zip(sources, targets))]
-
-
-def _padded(sequences: list[list[int]]) -> np.ndarray:
-    array = np.zeros((len(sequences), max(len(s) for s in sequences)), dtype="int32")
-    for row, sequence in enumerate(sequences):
-        array[row, : len(sequence)] = sequence
-    return array
 
 
 def summarise(per_sentence: Sequence[np.ndarray]) -> dict:

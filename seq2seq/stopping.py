@@ -73,12 +73,14 @@ def stop_on_signals(stopper: StopTraining, stream=None):
     """Within this block the first SIGINT/SIGTERM asks `stopper` to stop; a second raises KeyboardInterrupt."""
     names = {signal.SIGINT: "Ctrl-C (SIGINT)", signal.SIGTERM: "SIGTERM"}
     previous = {number: signal.getsignal(number) for number in names}
+    received = []
 
     def handle(number, frame):
-        if stopper.reason is not None and stopper.reason.startswith("stopped by"):
+        if received:  # the second signal, whatever ended the training first
             for each, handler in previous.items():
                 signal.signal(each, handler)
             raise KeyboardInterrupt
+        received.append(number)
         stopper.request(f"stopped by {names[number]}")
         print(f"\n{names[number]}: stopping after this step and writing the best model so far "
               "(send it again to abort without saving).", file=stream or sys.stderr, flush=True)
