@@ -19,6 +19,7 @@ from seq2seq.errors import Seq2SeqError
 from seq2seq.saving import write_text_atomically
 
 STATE_FILE = "state.json"
+BEST_BETWEEN_EPOCHS = "best.keras"  # the best weights when they came between two epoch ends
 _STATE_KEYS = {"epoch", "checkpoint", "best_epoch", "best_value", "train_config", "history"}
 
 
@@ -36,6 +37,7 @@ class EpochCheckpoint(keras.callbacks.Callback):
         self.keep_best = keep_best
         self.history = {key: list(values) for key, values in (history or {}).items()}
         self.keep_last = keep_last
+        self._best_written = None
 
     def on_train_begin(self, logs=None):
         try:  # before the first epoch, so a folder that cannot be made costs no training time
@@ -48,16 +50,31 @@ class EpochCheckpoint(keras.callbacks.Callback):
             self.history.setdefault(key, []).append(float(value))
         path = self.directory / f"epoch-{epoch + 1:03d}.keras"
         self.model.save(path)
+        self._save_best_between_epochs()
         state = {
             "epoch": epoch + 1,
             "checkpoint": path.name,
             "best_epoch": self.keep_best.best_epoch,
             "best_value": None if self.keep_best.best_epoch is None else self.keep_best.best_value,
+            "best_step": self.keep_best.best_step,
             "train_config": dataclasses.asdict(self.train_config),
             "history": self.history,
         }
         write_text_atomically(self.directory / STATE_FILE, json.dumps(state, indent=1))
         self._prune(epoch + 1)
+
+    def _save_best_between_epochs(self) -> None:
+        """Write `best.keras` when the best weights came between epoch ends (no epoch file holds them)."""
+        best = (self.keep_best.best_epoch, self.keep_best.best_step)
+        if self.keep_best.best_step is None or best == self._best_written or self.keep_best.best_weights is None:
+            return
+        current = self.model.get_weights()
+        self.model.set_weights(self.keep_best.best_weights)
+        try:
+            self.model.save(self.directory / BEST_BETWEEN_EPOCHS)
+        finally:
+            self.model.set_weights(current)
+        self._best_written = best
 
     def _prune(self, newest: int) -> None:
         keep = {f"epoch-{n:03d}.keras" for n in range(newest - self.keep_last + 1, newest + 1)}
@@ -95,5 +112,7 @@ def best_checkpoint(directory, state: dict) -> Path | None:
     """The checkpoint file of the best epoch so far, if there was one."""
     if state.get("best_epoch") is None:
         return None
+    if state.get("best_step") is not None and (Path(directory) / BEST_BETWEEN_EPOCHS).is_file():
+        return Path(directory) / BEST_BETWEEN_EPOCHS
     path = Path(directory) / f"epoch-{state['best_epoch']:03d}.keras"
     return path if path.is_file() else None

@@ -12,7 +12,7 @@ import os
 import sys
 import warnings
 
-from seq2seq.config import ATTENTIONS, BRIDGES, CELLS, TOKENIZERS, settings_keys
+from seq2seq.config import ATTENTIONS, BRIDGES, CELLS, LR_SCHEDULES, SELECT_BY, TOKENIZERS, settings_keys
 from seq2seq.errors import Seq2SeqError
 
 USAGE_ERROR = 2
@@ -100,7 +100,12 @@ def add_train_command(commands) -> None:
     training = train.add_argument_group("training")
     training.add_argument("--epochs", type=positive_int)
     training.add_argument("--batch-size", type=positive_int)
-    training.add_argument("--learning-rate", type=float)
+    training.add_argument("--learning-rate", type=float, help="Adam's base rate (default 0.003)")
+    training.add_argument("--lr-schedule", choices=LR_SCHEDULES, help="decay to zero at the end: linear (default), cosine, or constant")
+    training.add_argument("--lr-decay-start", type=float, help="share of the training at the base rate before the decay (default 0.5)")
+    training.add_argument("--validate-every", type=positive_int, metavar="N", help="also validate every N steps, keeping the best")
+    training.add_argument("--select-by", choices=SELECT_BY, help="keep the best validation loss (default), or greedy BLEU or chrF")
+    training.add_argument("--average-last", type=positive_int, metavar="K", help="try the mean of the last K epochs' weights at the end")
     training.add_argument("--validation-split", type=float, help="share of source sentences held out (0.2)")
     training.add_argument("--max-validation-sources", type=positive_int, help="but at most this many (1000)")
     training.add_argument("--validation-file", help="validate on this Tatoeba/Anki file instead (nothing is split off)")
@@ -331,9 +336,10 @@ def run_train(args) -> int:
         model = train_or_resume(args, settings, corpus, verbose, stopper)
     model.save(settings["out"])
     write_history(settings["out"], model.training_summary.get("history") or {})
-    summary = model.training_summary
+    from seq2seq.selection import describe_best
+
     stopped = f"Stopped: {stopper.reason}. " if stopper.reason else ""
-    print(f"{stopped}Saved {settings['out']} (best epoch {summary['best_epoch']}, validation loss {summary['best_validation_loss']}).")
+    print(f"{stopped}Saved {settings['out']} ({describe_best(model.training_summary)}).")
     return 0
 
 

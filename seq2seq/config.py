@@ -16,6 +16,8 @@ CELLS = ("lstm", "gru")
 TOKENIZERS = ("char", "word", "subword")
 BRIDGES = ("concat", "sum", "dense", "mean", "zero")
 ATTENTIONS = ("none", "bahdanau", "luong-dot", "luong-general")
+LR_SCHEDULES = ("constant", "linear", "cosine")
+SELECT_BY = ("loss", "bleu", "chrf")
 DEFAULT_SUBWORD_VOCABULARY = 8000
 
 
@@ -157,7 +159,12 @@ class TrainConfig:
     validation_split: float = 0.2  # share of source sentences held out to pick the best model...
     max_validation_sources: int | None = 1000  # ...but at most this many (None: no cap), so big corpora train on nearly all
     validation_file: str | None = None  # a Tatoeba/Anki file of validation pairs: all pairs train, none is split off
-    learning_rate: float = 1e-3  # Adam step size
+    validate_every: int | None = None  # also validate every N steps (long epochs), keeping the best weights found
+    select_by: str = "loss"  # keep the weights with the best validation "loss", or greedy "bleu" or "chrf"
+    average_last: int | None = None  # at the end, try the mean of the last N epochs' weights; kept if it validates better
+    learning_rate: float = 3e-3  # Adam step size (the base rate that a schedule decays)
+    lr_schedule: str | None = None  # constant | linear | cosine decay to 0 at the end; None: linear, constant with reduce_lr_patience
+    lr_decay_start: float = 0.5  # share of the training (steps or time budget) at the base rate before the decay
     seed: int = 0  # seeds the split, the shuffling and the weight initialisation
     min_frequency: int = 1  # drop tokens seen fewer times than this (word and subword tokens)
     source_embeddings: str | None = None  # word vectors (GloVe / word2vec text) for the source embedding
@@ -178,6 +185,11 @@ class TrainConfig:
     def field_names(cls) -> list[str]:
         return [f.name for f in dataclasses.fields(cls) if f.name not in ("extra", "verbose")]
 
+    @property
+    def schedule(self) -> str:
+        """The learning-rate schedule in force: linear decay unless the plateau halving is asked for."""
+        return self.lr_schedule or ("constant" if self.reduce_lr_patience else "linear")
+
     def __post_init__(self) -> None:
         require_positive_int("epochs", self.epochs)
         require_positive_int("batch_size", self.batch_size)
@@ -189,11 +201,23 @@ class TrainConfig:
             )
         if not is_number(self.learning_rate) or self.learning_rate <= 0:
             raise ConfigError(f"learning_rate must be a positive number, got {self.learning_rate!r}.")
-        for name in ("patience", "reduce_lr_patience", "max_validation_sources"):
+        require_choice("select_by", self.select_by, SELECT_BY)
+        for name in ("patience", "reduce_lr_patience", "max_validation_sources", "validate_every", "average_last"):
             if getattr(self, name) is not None:
                 require_positive_int(name, getattr(self, name), hint="or None")
+        if self.average_last == 1:
+            raise ConfigError("average_last must be at least 2 (the number of last epochs whose weights are averaged), or None.")
         if self.clip_norm is not None and (not is_number(self.clip_norm) or self.clip_norm <= 0):
             raise ConfigError(f"clip_norm must be a positive number, got {self.clip_norm!r}.")
+        if not is_number(self.lr_decay_start) or not 0.0 <= self.lr_decay_start < 1.0:
+            raise ConfigError(f"lr_decay_start must be a number in [0, 1), got {self.lr_decay_start!r}.")
+        if self.lr_schedule is not None:
+            require_choice("lr_schedule", self.lr_schedule, LR_SCHEDULES)
+            if self.lr_schedule != "constant" and self.reduce_lr_patience:
+                raise ConfigError(
+                    f"lr_schedule {self.lr_schedule!r} and reduce_lr_patience both set the learning rate; "
+                    "choose one (lr_schedule constant keeps the plateau halving)."
+                )
         if self.max_time is not None:
             from seq2seq.stopping import parse_duration
 

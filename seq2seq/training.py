@@ -21,35 +21,9 @@ from seq2seq.metrics import SmoothedTokenCrossentropy, TokenAccuracy
 from seq2seq.models.seq2seq import Seq2Seq
 from seq2seq.optimizers import Adam
 from seq2seq.saving import load
+from seq2seq.schedules import DecayToEnd
+from seq2seq.selection import MONITORS, KeepBestWeights, RememberLast, StepValidation, ValidationScores, Validator, average_into_best
 from seq2seq.stopping import StopTraining
-
-
-class KeepBestWeights(keras.callbacks.Callback):
-    """Remember the weights of the epoch with the lowest validation loss; restore them at the end.
-
-    A resumed training starts from the best value so far; `best_file` then holds its weights
-    until a better epoch comes.
-    """
-
-    def __init__(self, monitor: str = "val_loss", best_value=None, best_epoch=None, best_file=None):
-        super().__init__()
-        self.monitor = monitor
-        self.best_value = float("inf") if best_value is None else best_value
-        self.best_epoch = best_epoch
-        self.best_weights = None
-        self.best_file = best_file
-
-    def on_epoch_end(self, epoch, logs=None):
-        value = (logs or {}).get(self.monitor)
-        if value is not None and value < self.best_value:
-            self.best_value, self.best_epoch = float(value), epoch + 1
-            self.best_weights = self.model.get_weights()
-
-    def on_train_end(self, logs=None):
-        if self.best_weights is None and self.best_file is not None:
-            self.best_weights = load(self.best_file).get_weights()
-        if self.best_weights is not None:
-            self.model.set_weights(self.best_weights)
 
 
 def validation_split(pairs, train_config: TrainConfig) -> tuple[list, list]:
@@ -115,11 +89,13 @@ def training_callbacks(train_config: TrainConfig, keep_best: KeepBestWeights, mo
     """Early stopping, learning-rate reduction, TensorBoard and checkpoints, as configured."""
     callbacks: list = [keep_best]
     if train_config.patience:
-        callbacks.append(keras.callbacks.EarlyStopping(monitor=monitor, patience=train_config.patience))
+        callbacks.append(keras.callbacks.EarlyStopping(monitor=monitor, patience=train_config.patience, mode=keep_best.mode))
     if train_config.reduce_lr_patience:
         callbacks.append(
-            keras.callbacks.ReduceLROnPlateau(monitor=monitor, factor=0.5, patience=train_config.reduce_lr_patience)
+            keras.callbacks.ReduceLROnPlateau(monitor=monitor, factor=0.5, patience=train_config.reduce_lr_patience, mode=keep_best.mode)
         )
+    if train_config.schedule != "constant":
+        callbacks.append(DecayToEnd(train_config.learning_rate, train_config.schedule, train_config.max_time, train_config.lr_decay_start))
     if train_config.logdir:
         callbacks.append(keras.callbacks.TensorBoard(log_dir=train_config.logdir))
     if train_config.checkpoint_dir:
@@ -181,7 +157,8 @@ def resume(
     state = read_state(checkpoint_dir)
     remove_leftovers(checkpoint_dir)
     # Runs checkpointed before validation was capped held out the whole share: split them the same way.
-    settings = {"max_validation_sources": None, **state["train_config"], "checkpoint_dir": str(checkpoint_dir)}
+    # Runs from before the learning-rate decay kept a constant rate.
+    settings = {"max_validation_sources": None, "lr_schedule": "constant", **state["train_config"], "checkpoint_dir": str(checkpoint_dir)}
     if epochs is not None:
         settings["epochs"] = epochs
     if verbose is not None:
@@ -191,7 +168,12 @@ def resume(
         model = load(Path(checkpoint_dir) / state["checkpoint"])
     train_pairs, validation_pairs = validation_split(pairs, train_config)
     keras.utils.set_random_seed(train_config.seed + state["epoch"])
-    best = {"best_value": state["best_value"], "best_epoch": state["best_epoch"], "best_file": best_checkpoint(checkpoint_dir, state)}
+    best = {
+        "best_value": state["best_value"],
+        "best_epoch": state["best_epoch"],
+        "best_step": state.get("best_step"),
+        "best_file": best_checkpoint(checkpoint_dir, state),
+    }
     return fit(model, train_pairs, validation_pairs, train_config, callbacks, state["epoch"], state["history"], best)
 
 
@@ -213,11 +195,22 @@ def training_batches(model: Seq2Seq, pairs, batch_size: int, seed: int | None = 
 
 
 def fit(model, train_pairs, validation_pairs, train_config, callbacks=(), initial_epoch=0, history=None, best=None):
-    """Teacher-forced `keras.Model.fit` from `initial_epoch`; the best epoch's weights are kept."""
+    """Teacher-forced `keras.Model.fit` from `initial_epoch`; the best weights are kept (see `seq2seq.selection`)."""
     batches = training_batches(model, train_pairs, train_config.batch_size, seed=train_config.seed, first_epoch=initial_epoch)
     validation = training_batches(model, validation_pairs, train_config.batch_size) if validation_pairs else None
-    monitor = "val_loss" if validation else "loss"
-    keep_best = KeepBestWeights(monitor, **(best or {}))
+    select_by = train_config.select_by if validation else "loss"
+    monitor = MONITORS[select_by] if validation else "loss"
+    keep_best = KeepBestWeights(monitor, mode="min" if select_by == "loss" else "max", **(best or {}))
+    validator = Validator(validation, validation_pairs) if validation else None
+    selection, remembered, between = [], None, None
+    if validator and select_by != "loss":
+        selection.append(ValidationScores(validator))  # before keep_best: it adds the scores to the epoch's logs
+    if validator and train_config.validate_every:
+        between = StepValidation(train_config.validate_every, validator, keep_best, select_by, verbose=train_config.verbose != 0)
+        selection.append(between)
+    if validator and train_config.average_last:
+        remembered = RememberLast(train_config.average_last)
+        selection.append(remembered)
     callbacks = list(callbacks)
     stopper = next((c for c in callbacks if isinstance(c, StopTraining)), None)
     if stopper is None and train_config.max_time:
@@ -230,17 +223,24 @@ def fit(model, train_pairs, validation_pairs, train_config, callbacks=(), initia
         epochs=train_config.epochs,
         initial_epoch=initial_epoch,
         shuffle=False,  # the dataset shuffles itself, seeded
-        callbacks=training_callbacks(train_config, keep_best, monitor, history or {}) + callbacks,
+        callbacks=selection + training_callbacks(train_config, keep_best, monitor, history or {}) + callbacks,
         verbose=train_config.verbose,
     )
+    averaged = average_into_best(model, remembered, validator, keep_best, select_by) if remembered else None
     history = {key: list((history or {}).get(key, [])) + [float(v) for v in values] for key, values in fitted.history.items()}
+    found = keep_best.best_epoch is not None
     model.training_summary.update(
         {
             "epochs": initial_epoch + len(fitted.epoch),
             "seconds": round(time.perf_counter() - started, 1),
             "best_epoch": keep_best.best_epoch,
+            "best_step": keep_best.best_step,
+            "averaged_epochs": averaged,
+            "validations_between_epochs": None if between is None else [list(point) for point in between.measured],
+            "selected_by": select_by,
             "stopped_early": None if stopper is None else stopper.reason,
-            "best_validation_loss": None if keep_best.best_epoch is None else round(keep_best.best_value, 4),
+            "best_validation_loss": round(keep_best.best_value, 4) if found and select_by == "loss" else None,
+            "best_validation_score": round(keep_best.best_value, 2) if found and select_by != "loss" else None,
             "final_training_loss": round(history["loss"][-1], 4) if history.get("loss") else None,
             "history": history,
         }

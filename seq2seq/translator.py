@@ -12,6 +12,7 @@ from keras import ops
 from seq2seq.backend import compile_search
 from seq2seq.data.batching import pad_batch, round_up
 from seq2seq.errors import ConfigError, UnknownTokensError, UnknownTokensWarning
+from seq2seq.layers.recurrent import recurrent_dropout_off
 from seq2seq.search import make_strategy
 from seq2seq.search.beam import IMPOSSIBLE
 from seq2seq.search.config import SearchConfig
@@ -98,7 +99,8 @@ class Translator:
             batch = pad_batch([encoded[i] for i in rows], LENGTH_BUCKET)
             limits = [config.max_length or default_max_length(len(encoded[i])) for i in rows]
             width = round_up(max(limits), LENGTH_BUCKET)
-            ids, scores = decode(batch, np.asarray(limits, dtype=np.int32), width)
+            with recurrent_dropout_off(self.model):  # a mask drawn in a compiled search leaks (JAX)
+                ids, scores = decode(batch, np.asarray(limits, dtype=np.int32), width)
             ids, scores = np.asarray(ids), np.asarray(scores)
             for position, row in enumerate(rows):
                 results[row] = (ids[position], scores[position])

@@ -27,12 +27,15 @@ TRAIN_AND_SAVE = textwrap.dedent(
     from seq2seq.data.tasks import number_words_pairs
 
     pairs = number_words_pairs(300, seed=1)
-    config = ModelConfig(tokenizer="word", embedding_dim=16, units=32, attention="luong-general")
+    # The default preset's shape, small: bidirectional encoder, dense bridge, attention, dropout.
+    config = ModelConfig(tokenizer="word", embedding_dim=16, units=32, attention="luong-general",
+                         bidirectional=True, bridge="dense", dropout=0.1)
     model = seq2seq.train(pairs, config, TrainConfig(epochs=3, batch_size=32, verbose=0, seed=2))
     model.save(sys.argv[1])
     sources = json.loads(sys.argv[2])
-    print(json.dumps({"backend": keras.backend.backend(), "greedy": model.translate(sources),
-                      "beam": model.translate(sources, beam=3)}))
+    # batch_size=2: several compiled calls in a row, where a leaked dropout seed once broke JAX
+    print(json.dumps({"backend": keras.backend.backend(), "greedy": model.translate(sources, batch_size=2),
+                      "beam": model.translate(sources, beam=3, batch_size=2)}))
     """
 )
 
@@ -46,7 +49,7 @@ LOAD_AND_TRANSLATE = textwrap.dedent(
     result = {"backend": keras.backend.backend()}
     for path in sys.argv[2:]:
         model = seq2seq.load(path)
-        result[path] = {"greedy": model.translate(sources), "beam": model.translate(sources, beam=3)}
+        result[path] = {"greedy": model.translate(sources, batch_size=2), "beam": model.translate(sources, beam=3, batch_size=2)}
     print(json.dumps(result))
     """
 )

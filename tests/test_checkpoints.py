@@ -60,7 +60,9 @@ def test_training_callbacks_follow_the_settings(tmp_path):
     settings = TrainConfig(patience=3, reduce_lr_patience=2, logdir=str(tmp_path / "logs"), checkpoint_dir=str(tmp_path / "c"))
     kinds = [type(c).__name__ for c in training_callbacks(settings, KeepBestWeights(), "val_loss", {})]
     assert kinds == ["KeepBestWeights", "EarlyStopping", "ReduceLROnPlateau", "TensorBoard", "EpochCheckpoint"]
-    assert [type(c).__name__ for c in training_callbacks(TrainConfig(), KeepBestWeights(), "loss", {})] == ["KeepBestWeights"]
+    assert [type(c).__name__ for c in training_callbacks(TrainConfig(), KeepBestWeights(), "loss", {})] == ["KeepBestWeights", "DecayToEnd"]
+    constant = TrainConfig(lr_schedule="constant")
+    assert [type(c).__name__ for c in training_callbacks(constant, KeepBestWeights(), "loss", {})] == ["KeepBestWeights"]
 
 
 def test_clipping_and_label_smoothing_reach_the_optimizer_and_the_loss(tmp_path):
@@ -119,6 +121,11 @@ def test_mixed_precision_computes_in_bfloat16_with_float32_weights_and_loads_bac
     assert isinstance(load(path).translate(["w1 x1"])[0], str)
 
 
+class StopAfterFirstEpoch(keras.callbacks.Callback):
+    def on_epoch_end(self, epoch, logs=None):
+        self.model.stop_training = True
+
+
 @pytest.mark.slow
 def test_a_resumed_training_ends_with_exactly_the_weights_of_an_uninterrupted_one(tmp_path, tatoeba_path):
     from seq2seq.data.corpus import read_tatoeba
@@ -127,7 +134,8 @@ def test_a_resumed_training_ends_with_exactly_the_weights_of_an_uninterrupted_on
     config = ModelConfig(units=8)  # the classic one-hot LSTM on characters: the fused kernel
     settings = {"verbose": 0, "batch_size": 32}
     uninterrupted = train(pairs, config, TrainConfig(epochs=3, checkpoint_dir=str(tmp_path / "a"), **settings))
-    train(pairs, config, TrainConfig(epochs=1, checkpoint_dir=str(tmp_path / "b"), **settings))
+    # Interrupted after its first epoch, so the learning-rate decay had planned for three.
+    train(pairs, config, TrainConfig(epochs=3, checkpoint_dir=str(tmp_path / "b"), **settings), callbacks=[StopAfterFirstEpoch()])
     resumed = resume(pairs, tmp_path / "b", epochs=3, verbose=0)
     assert resumed.training_summary["history"]["val_loss"] == uninterrupted.training_summary["history"]["val_loss"]
     for got, expected in zip(resumed.get_weights(), uninterrupted.get_weights(), strict=True):

@@ -178,7 +178,8 @@ def test_from_dict_validates_the_values():
 
 def test_train_config_defaults():
     config = TrainConfig()
-    assert (config.epochs, config.batch_size, config.validation_split, config.learning_rate) == (10, 64, 0.2, 1e-3)
+    assert (config.epochs, config.batch_size, config.validation_split, config.learning_rate) == (10, 64, 0.2, 3e-3)
+    assert (config.schedule, config.lr_decay_start, config.select_by) == ("linear", 0.5, "loss")
     assert config.min_frequency == 1 and config.extra == {}
 
 

@@ -6,6 +6,8 @@ carries the states of each layer in order: `[h_0, c_0, h_1, c_1, ...]`.
 
 from __future__ import annotations
 
+import contextlib
+
 import keras
 
 from seq2seq.layers.lstm import LSTM
@@ -13,6 +15,7 @@ from seq2seq.layers.token_inputs import token_input_layer
 
 RNN_CLASSES = {"lstm": LSTM, "gru": keras.layers.GRU}
 STATE_KINDS = {"lstm": ("h", "c"), "gru": ("h",)}
+DROPOUT_CELLS = (keras.layers.LSTMCell, keras.layers.GRUCell, keras.layers.SimpleRNNCell)
 
 
 def state_names(cell: str, layers: int) -> list[str]:
@@ -66,6 +69,28 @@ def step_stack(rnn_layers: list, inputs, states: list, cell: str):
         outputs, layer_new = layer.cell(outputs, layer_states, training=False)
         new_states.extend(layer_new)
     return outputs, new_states
+
+
+@contextlib.contextmanager
+def recurrent_dropout_off(model):
+    """Within this block no recurrent cell of `model` draws a dropout mask.
+
+    Keras' recurrent cells draw their masks on every call, in inference too (then unused).
+    Drawing advances a seed generator: inside a compiled search that is a side effect, which
+    on JAX leaks a tracer into the generator's state and breaks the next call. Inference
+    applies no dropout, so searches run their layers in this block.
+    """
+    cells = [layer for layer in model._flatten_layers() if isinstance(layer, DROPOUT_CELLS)]
+    saved = [(cell.dropout, cell.recurrent_dropout) for cell in cells]
+    for cell in cells:
+        cell.dropout = cell.recurrent_dropout = 0.0
+        cell.reset_dropout_mask()
+        cell.reset_recurrent_dropout_mask()
+    try:
+        yield
+    finally:
+        for cell, (dropout, recurrent_dropout) in zip(cells, saved):
+            cell.dropout, cell.recurrent_dropout = dropout, recurrent_dropout
 
 
 class RecurrentStackLayer(keras.layers.Layer):
