@@ -39,6 +39,41 @@ def compile_search(function):
     return function
 
 
+def compile_state_loop(function):
+    """Compile `function(state, until) -> state` for this backend; `state` is a dict of tensors.
+
+    `until` is an int. TensorFlow traces once for every shape of the state's tensors (all
+    axes unknown); JAX compiles once per shape; PyTorch runs eagerly without gradients.
+    """
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        compiled = {}
+
+        def run_traced(state, until):
+            if not compiled:
+                unknown = tf.nest.map_structure(lambda t: tf.TensorSpec([None] * len(t.shape), t.dtype), state)
+                compiled["function"] = tf.function(function, input_signature=[unknown, tf.TensorSpec([], tf.int32)])
+                run_traced.tf_function = compiled["function"]  # for counting traces
+            return compiled["function"](state, tf.constant(until, tf.int32))
+
+        return run_traced
+    if backend == "jax":
+        import jax
+
+        return jax.jit(function)
+    if backend == "torch":
+        import torch
+
+        def run_without_gradients(state, until):
+            with torch.no_grad():
+                return function(state, until)
+
+        return run_without_gradients
+    return function
+
+
 def scan(step, init, xs, ys_like):
     """Run `step(carry, x_t) -> (carry, y_t)` along the first axis of `xs`, differentiably.
 

@@ -1,4 +1,4 @@
-"""The `seq2seq` command: thin sub-commands over the library (train, translate, evaluate, demo, info, serve, export).
+"""The `seq2seq` command: thin sub-commands over the library (train, translate, encode, evaluate, demo, info, serve, export).
 
 A mistake a user can make ends with one line on standard error and exit status 2;
 `--debug` shows the full traceback instead.
@@ -13,6 +13,7 @@ import sys
 import warnings
 
 from seq2seq.config import ATTENTIONS, BRIDGES, CELLS, LR_SCHEDULES, SELECT_BY, TOKENIZERS, settings_keys
+from seq2seq.encode_command import add_encode_command
 from seq2seq.errors import Seq2SeqError
 
 USAGE_ERROR = 2
@@ -40,7 +41,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
         if not hasattr(args, "run"):
-            raise UsageError("seq2seq: choose a command: train, translate, evaluate, average, demo, info, serve or export (see seq2seq --help)")
+            raise UsageError("seq2seq: choose a command: train, translate, encode, evaluate, average, demo, info, serve or export (see seq2seq --help)")
         quiet_tensorflow(debug)
         return args.run(args) or 0
     except (Seq2SeqError, OSError) as error:
@@ -64,6 +65,7 @@ def build_parser() -> Parser:
     commands = parser.add_subparsers(title="commands", parser_class=Parser)
     add_train_command(commands)
     add_translate_command(commands)
+    add_encode_command(commands)
     add_demo_command(commands)
     add_evaluate_command(commands)
     add_average_command(commands)
@@ -142,6 +144,8 @@ def add_search_options(parser) -> None:
     search.add_argument("--beam", type=positive_int, help="beam size (default 1: greedy search)")
     search.add_argument("--nbest", type=positive_int, help="hypotheses printed per sentence (at most --beam)")
     search.add_argument("--length-penalty", type=float, help="GNMT alpha: ((5 + length) / 6) ** alpha")
+    search.add_argument("--coverage-penalty", type=float,
+                        help="GNMT beta (beam, attention models): beta x sum of log(min(attention received, 1)) over the source")
     search.add_argument("--min-length", type=int, help="tokens before the end may be chosen")
     search.add_argument("--max-length", type=positive_int, help="most tokens per output (default: 2 x source + 10)")
     search.add_argument("--no-repeat-ngram", type=int, help="forbid repeating n-grams of this size")
@@ -164,7 +168,9 @@ def search_settings(args):
 
 
 def add_demo_command(commands) -> None:
-    demo = commands.add_parser("demo", help="train on a built-in task (numbers in English words to French words)")
+    demo = commands.add_parser("demo", help="train on a built-in task (numbers in English words to French words, or digit sequences)")
+    demo.add_argument("--task", choices=("numbers", "reverse", "sort"), default="numbers",
+                      help="numbers: English number words to French (the default); reverse, sort: digit sequences, space tokens")
     demo.add_argument("--out", default="demo-model.keras", help="where to save the model")
     demo.add_argument("--epochs", type=positive_int, default=None, help="training epochs (default: the demo's own, 12)")
     demo.add_argument("--seed", type=int, default=0)
@@ -386,6 +392,7 @@ def write_history(model_path: str, history: dict) -> None:
 
 
 def run_translate(args) -> int:
+    from seq2seq.progress import shows_progress, translation_progress
     from seq2seq.saving import load, prepare_destination
 
     search = search_settings(args)
@@ -397,7 +404,9 @@ def run_translate(args) -> int:
     if args.interactive:
         return interactive_loop(model, search, args.scores)
     texts = args.texts or [line.rstrip("\n") for line in read_standard_input()]
-    print_hypotheses(model.translate_nbest(texts, search), search.nbest > 1 or args.scores)
+    with translation_progress(len(texts), shows_progress(len(texts), search.batch_size)) as progress:
+        results = model.translate_nbest(texts, search, progress=progress)
+    print_hypotheses(results, search.nbest > 1 or args.scores)
     return 0
 
 
@@ -454,7 +463,7 @@ def run_demo(args) -> int:
 
     configure_training_threads()
     options = {} if args.epochs is None else {"epochs": args.epochs}
-    demo(out=args.out, seed=args.seed, **options)
+    demo(out=args.out, seed=args.seed, task=args.task, **options)
     return 0
 
 

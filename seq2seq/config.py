@@ -13,7 +13,8 @@ from seq2seq.errors import ConfigError
 from seq2seq.validation import is_number, require_bool, require_choice, require_positive_int, require_seed
 
 CELLS = ("lstm", "gru")
-TOKENIZERS = ("char", "word", "subword")
+TOKENIZERS = ("char", "word", "subword", "space")
+POOLINGS = ("final", "mean")  # sentence vectors: the encoder's last hidden state, or its outputs averaged
 BRIDGES = ("concat", "sum", "dense", "mean", "zero")
 ATTENTIONS = ("none", "bahdanau", "luong-dot", "luong-general")
 LR_SCHEDULES = ("constant", "linear", "cosine")
@@ -35,7 +36,7 @@ class ModelConfig:
     attention: str = "none"  # none | bahdanau (additive) | luong-dot | luong-general, with input feeding
     embedding_dim: int | None = None  # None: one-hot token inputs, as the classic recipe
     dropout: float = 0.0  # dropout on the inputs of every recurrent layer, in training only
-    tokenizer: str = "char"  # how text becomes tokens: "char", "word" or "subword" (SentencePiece)
+    tokenizer: str = "char"  # how text becomes tokens: "char", "word", "subword" (SentencePiece) or "space" (items as written)
     lowercase: bool = False  # lower-case text before tokenizing
     vocab_size: int | None = None  # word: keep the most frequent; subword: pieces per side (default 8000)
 

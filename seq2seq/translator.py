@@ -9,15 +9,19 @@ import keras
 import numpy as np
 from keras import ops
 
-from seq2seq.backend import compile_search
+from seq2seq.backend import compile_search, compile_state_loop
 from seq2seq.data.batching import pad_batch, round_up
 from seq2seq.errors import ConfigError, UnknownTokensError, UnknownTokensWarning
 from seq2seq.layers.recurrent import recurrent_dropout_off
 from seq2seq.search import make_strategy
 from seq2seq.search.beam import IMPOSSIBLE
 from seq2seq.search.config import SearchConfig
+from seq2seq.search.state import keep_sentences, run_search
 
 LENGTH_BUCKET = 8  # source lengths are padded up to a multiple of this
+CHUNK = 4  # search steps between looks at which sentences have ended
+UNLIMITED = 2**31 - 1  # a step count no search reaches
+MIN_ROWS = 128  # below this many hypotheses a batch runs to its end in one loop (looking costs more)
 
 
 class Hypothesis(NamedTuple):
@@ -42,29 +46,16 @@ def search_config(search: SearchConfig | None = None, **overrides) -> SearchConf
 class Translator:
     """Fast batched translation with a trained `Seq2Seq` model; one compiled search per strategy."""
 
-    def __init__(self, model):
+    def __init__(self, model, compact: bool = True):
         self.model = model
+        self.compact = compact  # False: one uninterrupted loop per batch (the benchmarks' baseline)
         self.seed_generator = keras.random.SeedGenerator(0)
         self._compiled: dict[tuple, object] = {}
 
-    def _decoder_for(self, config: SearchConfig):
+    def _searcher_for(self, config: SearchConfig) -> "Searcher":
         key = config.strategy_key
         if key not in self._compiled:
-            strategy = make_strategy(config, self.seed_generator)
-            vocab = self.model.target_vocab
-
-            def decode(source_ids, max_lengths, width):
-                states, memory = self.model.encode(source_ids)
-                prepared = self.model.decoder.prepare_memory(memory)
-                if prepared is not None and strategy.expansion > 1:  # one copy of the source per hypothesis
-                    prepared = tuple(ops.repeat(part, strategy.expansion, axis=0) for part in prepared)
-
-                def step(tokens, states):
-                    return self.model.search_step(tokens, states, prepared)
-
-                return strategy(step, states, vocab.start_id, vocab.end_id, max_lengths, width)
-
-            self._compiled[key] = compile_search(decode)
+            self._compiled[key] = Searcher(self.model, make_strategy(config, self.seed_generator), self.compact)
         return self._compiled[key]
 
     def encode_sources(self, texts, strict: bool = False) -> list[list[int]]:
@@ -74,22 +65,25 @@ class Translator:
         report_unknown(unknown_source_tokens(vocabulary, texts, encoded), strict)
         return encoded
 
-    def search(self, texts, config: SearchConfig) -> list[list[Hypothesis]]:
+    def search(self, texts, config: SearchConfig, progress=None) -> list[list[Hypothesis]]:
         """The `config.nbest` best hypotheses of each text, best first, in the caller's order."""
         decode = self.model.target_vocab.decode
         return [
             [Hypothesis(decode(row), float(score)) for row, score in zip(ids, scores) if score > IMPOSSIBLE / 2]
-            for ids, scores in self.search_ids(texts, config)
+            for ids, scores in self.search_ids(texts, config, progress)
         ]
 
-    def search_ids(self, texts, config: SearchConfig) -> list[tuple[np.ndarray, np.ndarray]]:
-        """Per text, the output ids `(nbest, width)` (ending with the end id, then padding) and their scores."""
+    def search_ids(self, texts, config: SearchConfig, progress=None) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Per text, the output ids `(nbest, width)` (ending with the end id, then padding) and their scores.
+
+        `progress(count)`, where given, is called after each batch with the number of texts done.
+        """
         if isinstance(texts, str):
             raise TypeError("translate() takes a list of texts; wrap a single text in a list.")
         if config.sample and keras.backend.backend() == "jax":
             # A jitted JAX function captures the seed generator's state as a constant.
             raise ConfigError("sampling needs the TensorFlow or PyTorch backend; on JAX use greedy or beam search.")
-        decode = self._decoder_for(config)
+        searcher = self._searcher_for(config)
         if config.sample and config.seed is not None:
             state = self.seed_generator.state
             state.assign(ops.cast(ops.convert_to_tensor([config.seed, 0]), state.dtype))
@@ -100,11 +94,83 @@ class Translator:
             limits = [config.max_length or default_max_length(len(encoded[i])) for i in rows]
             width = round_up(max(limits), LENGTH_BUCKET)
             with recurrent_dropout_off(self.model):  # a mask drawn in a compiled search leaks (JAX)
-                ids, scores = decode(batch, np.asarray(limits, dtype=np.int32), width)
-            ids, scores = np.asarray(ids), np.asarray(scores)
+                found = searcher.search(batch, np.asarray(limits, dtype=np.int32), width)
             for position, row in enumerate(rows):
-                results[row] = (ids[position], scores[position])
+                results[row] = found[position]
+            if progress is not None:
+                progress(len(rows))
         return results
+
+
+class Searcher:
+    """One strategy's compiled search over a model, run a few steps at a time.
+
+    Between runs of `CHUNK` steps it looks at which sentences have ended; once a quarter of
+    the batch has, it takes their results and goes on with the others only, so a batch costs
+    what its sentences need rather than what its longest one needs. Under `MIN_ROWS`
+    hypotheses (greedy batches of 64, the last few long sentences) the looks cost more than they
+    save (measured in `benchmarks/decode_attention.py`), so the loop then runs to the end. Sentences never interact
+    in a search, so the results are those of one uninterrupted loop.
+    """
+
+    def __init__(self, model, strategy, compact: bool = True):
+        self.model = model
+        self.strategy = strategy
+        self.chunk = CHUNK if compact else UNLIMITED
+        vocab = model.target_vocab
+
+        def begin(source_ids, max_lengths, width):
+            states, memory = model.encode(source_ids)
+            prepared = model.decoder.prepare_memory(memory)
+            if prepared is not None and strategy.expansion > 1:  # one copy of the source per hypothesis
+                prepared = tuple(ops.repeat(part, strategy.expansion, axis=0) for part in prepared)
+            return strategy.begin(states, vocab.start_id, max_lengths, width, prepared)
+
+        step = model.search_step
+        if getattr(strategy, "needs_attention", False):
+            if not model.has_attention:
+                raise ConfigError("the coverage penalty needs an attention model; this one has none (drop --coverage-penalty).")
+            step = model.attended_search_step
+
+        def run(state, until):
+            return run_search(strategy, step, state, vocab.end_id, until)
+
+        self.begin, self.run = compile_search(begin), compile_state_loop(run)
+
+    def search(self, source_ids, max_lengths, width: int) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Per sentence of the batch, its output ids `(nbest, width)` and scores `(nbest,)`."""
+        found: list = [None] * len(max_lengths)
+        positions = np.arange(len(max_lengths))  # the batch position of each sentence in the state; -1: filler
+        state, index = self.begin(source_ids, max_lengths, width), 0
+        while True:
+            small = len(positions) * self.strategy.expansion < MIN_ROWS  # too small to pay for the looks
+            index = UNLIMITED if small else index + self.chunk
+            state = self.run(state, index)
+            done = np.asarray(state["sentences"]["done"])
+            ended = done & (positions >= 0)
+            if done.all() or ended.sum() * 4 >= len(positions):
+                ids, scores = (np.asarray(part) for part in self.strategy.result(state))
+                for at in np.flatnonzero(ended):
+                    found[positions[at]] = (ids[at], scores[at])
+                if done.all():
+                    return found
+                positions = np.where(ended, -1, positions)
+                keep = kept_positions(done)
+                if len(keep) < len(positions):
+                    state, positions = keep_sentences(state, keep, self.strategy.expansion), positions[keep]
+
+
+def kept_positions(done: np.ndarray) -> np.ndarray:
+    """Which sentences a state keeps: those not done, plus done ones as filler where shapes are static.
+
+    JAX compiles once per shape, so there the count is rounded up to a power of two (the
+    filler sentences are done and change nothing); elsewhere exactly the unfinished ones stay.
+    """
+    going = np.flatnonzero(~done)
+    if keras.backend.backend() != "jax":
+        return going
+    size = min(1 << int(len(going) - 1).bit_length(), len(done))
+    return np.concatenate([going, np.flatnonzero(done)[: size - len(going)]])
 
 
 def unknown_source_tokens(vocabulary, texts, encoded) -> list[str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from seq2seq.data.tokenizers import CharTokenizer, SubwordTokenizer, WordTokenizer
+from seq2seq.data.tokenizers import CharTokenizer, SpaceTokenizer, SubwordTokenizer, WordTokenizer
 from seq2seq.data.vocabulary import SPECIAL_TOKENS, UNK, Vocabulary
 from seq2seq.errors import ConfigError
 
@@ -103,3 +103,13 @@ def test_subword_training_on_any_text_gives_a_round_tripping_tokenizer_or_a_conf
         return
     for text in corpus:
         assert tokenizer.detokenize(tokenizer.tokenize(text)) == tokenizer.normalize(text)
+
+
+@given(st.lists(any_text, min_size=1, max_size=4), st.data())
+def test_space_items_round_trip_exactly_with_no_normalisation(corpus, data):
+    tokenizer = SpaceTokenizer()
+    text = data.draw(st.sampled_from(corpus))
+    assume(not set(text.split(" ")) & set(SPECIAL_TOKENS))  # an item named like "<s>" is that token
+    vocabulary = Vocabulary.build(corpus, tokenizer)
+    assert tokenizer.detokenize(tokenizer.tokenize(text)) == text
+    assert vocabulary.decode(vocabulary.encode(text)) == text

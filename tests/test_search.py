@@ -172,3 +172,30 @@ def test_filter_logits_keeps_the_top_k_and_the_top_p_mass():
     assert kept(filter_logits(logits, top_p=0.7)) == [True, True, False, False]
     assert kept(filter_logits(logits, top_p=0.81)) == [True, True, True, False]
     assert kept(filter_logits(logits, top_p=0.4)) == [True, False, False, False]
+
+
+# 'a' is likelier than 'b' (0.6 against 0.4) and both then end (0.9); but the step after 'a'
+# attends source position 0 again, the step after 'b' position 1.
+COVERED = table({START: {A: 0.6, B: 0.4}, A: {END: 0.9, C: 0.1}, B: {END: 0.9, C: 0.1}})
+
+
+def attending_step(tokens, states, memory):
+    """A Markov step that also returns attention weights over a 2-token source."""
+    log_probs = ops.take(ops.convert_to_tensor(COVERED), ops.cast(tokens, "int32"), axis=0)
+    weights = ops.where(ops.expand_dims(ops.equal(tokens, B), -1), ops.convert_to_tensor([[0.0, 1.0]]), ops.convert_to_tensor([[1.0, 0.0]]))
+    return log_probs, states, weights
+
+
+@pytest.mark.parametrize("beta, expected", [(0.0, "a"), (0.2, "b")])
+def test_the_coverage_penalty_prefers_a_hypothesis_that_attends_to_every_source_token(beta, expected):
+    from seq2seq.search.state import run_search
+
+    search = BeamSearch(beam=2, beta=beta)
+    step = attending_step if beta else (lambda tokens, states, memory: attending_step(tokens, states, memory)[:2])
+    memory = (np.ones((2, 2), dtype="float32"),)  # the source mask, one row per hypothesis: two real tokens
+    state = search.begin([np.zeros((1, 1), "float32")], START, np.array([5], "int32"), 5, memory=memory)
+    ids, scores = search.result(run_search(search, step, state, END))
+    assert text(ops.convert_to_numpy(ids)[0, 0].tolist()) == expected
+    # "a": attention 2 on position 0, none on 1 (floored at 1e-10); "b": 1 and 1, no penalty.
+    best = math.log(0.6 * 0.9) + beta * math.log(1e-10) if expected == "a" else math.log(0.4 * 0.9)
+    assert float(ops.convert_to_numpy(scores)[0, 0]) == pytest.approx(best, rel=1e-4)

@@ -89,6 +89,25 @@ def test_a_model_with_dropout_translates_batch_after_batch_as_one_without_it(bea
     assert with_dropout.encoder.rnn_layers[0].forward_layer.cell.dropout == 0.3  # restored after the search
 
 
+@pytest.mark.parametrize("beam", [1, 3])
+def test_dropping_ended_sentences_from_a_batch_changes_no_result(beam, monkeypatch):
+    import seq2seq.translator as translator
+    from seq2seq.search.config import SearchConfig
+
+    model = tiny_model(seed=5, embedding_dim=6, bidirectional=True, bridge="dense", attention="luong-general")
+    words = ["Go.", "Hi.", "Run!", "Who are you?"]
+    texts = [" ".join(words[: 1 + i % 4] * (1 + i % 3)) for i in range(300)]  # ends spread over many steps
+    config = SearchConfig(beam=beam, batch_size=300)
+    compactions = []
+    keep = translator.keep_sentences
+    monkeypatch.setattr(translator, "keep_sentences", lambda *args: compactions.append(len(args[1])) or keep(*args))
+    compacting = translator.Translator(model).search_ids(texts, config)
+    assert len(compactions) >= 2  # the batch was cut down more than once
+    for (ids, scores), (one_loop_ids, one_loop_scores) in zip(compacting, translator.Translator(model, compact=False).search_ids(texts, config)):
+        np.testing.assert_array_equal(ids, one_loop_ids)
+        np.testing.assert_allclose(scores, one_loop_scores, rtol=1e-5)
+
+
 def test_translate_returns_texts_in_the_callers_order():
     model = tiny_model(seed=2)
     forward = model.translate(SOURCES)

@@ -1,10 +1,10 @@
-"""Tests of seq2seq.data.tasks: the generated number-words task."""
+"""Tests of seq2seq.data.tasks: the generated number-words and digit-sequence tasks."""
 
 from __future__ import annotations
 
 import pytest
 
-from seq2seq.data.tasks import number_words_pairs
+from seq2seq.data.tasks import digit_sequence_pairs, number_words_pairs
 
 
 def test_number_words_pairs_are_the_same_for_the_same_seed():
@@ -72,3 +72,19 @@ def test_number_words_pairs_stays_within_largest():
 def test_number_words_pairs_rejects_an_impossible_count(count, largest):
     with pytest.raises(ValueError, match=str(largest + 1)):
         number_words_pairs(count, largest=largest)
+
+
+@pytest.mark.parametrize("task", ["reverse", "sort"])
+def test_digit_sequences_are_distinct_repeatable_and_their_targets_are_the_task_done(task):
+    pairs = digit_sequence_pairs(500, task, seed=3)
+    assert pairs == digit_sequence_pairs(500, task, seed=3) and pairs != digit_sequence_pairs(500, task, seed=4)
+    assert len({source for source, _ in pairs}) == 500
+    for source, target in pairs:
+        digits = source.split(" ")
+        assert 3 <= len(digits) <= 12 and all(d in "0123456789" for d in digits)
+        assert target.split(" ") == (digits[::-1] if task == "reverse" else sorted(digits))
+
+
+def test_digit_sequence_pairs_refuses_an_unknown_task():
+    with pytest.raises(ValueError, match="reverse, sort"):
+        digit_sequence_pairs(10, "shuffle")

@@ -103,8 +103,9 @@ def test_new_input_lengths_and_batch_sizes_do_not_recompile_the_search():
     model = tiny_model(seed=13)
     for count, length in [(1, 3), (5, 20), (17, 45), (2, 9)]:
         model.translate(["ab " * length] * count, beam=2)
-    (compiled,) = model._inference.translator._compiled.values()
-    assert compiled.tf_function.experimental_get_tracing_count() == 1
+    (searcher,) = model._inference.translator._compiled.values()
+    assert searcher.begin.tf_function.experimental_get_tracing_count() == 1
+    assert searcher.run.tf_function.experimental_get_tracing_count() == 1
 
 
 def test_source_tokens_outside_the_vocabulary_are_read_as_unknown_with_one_warning():
@@ -167,3 +168,17 @@ def re_escape(text: str) -> str:
     import re
 
     return re.escape(text)
+
+
+def test_a_coverage_penalty_of_zero_is_plain_beam_search_and_needs_beam_and_attention():
+    from seq2seq.errors import ConfigError
+
+    model = tiny_model(seed=15, embedding_dim=6, bidirectional=True, bridge="dense", attention="luong-general")
+    texts = ["Go.", "Who are you?", "Hi. Run!"]
+    assert model.translate_nbest(texts, beam=3, nbest=2, coverage_penalty=0.0) == model.translate_nbest(texts, beam=3, nbest=2)
+    penalised = model.translate_nbest(texts, beam=3, nbest=2, coverage_penalty=0.5)
+    assert all(len(hypotheses) == 2 for hypotheses in penalised)
+    with pytest.raises(ConfigError, match="--beam 2 or more"):
+        model.translate(texts, coverage_penalty=0.5)
+    with pytest.raises(ConfigError, match="needs an attention model"):
+        tiny_model(seed=15).translate(texts, beam=2, coverage_penalty=0.5)

@@ -1,8 +1,8 @@
 """Tokenizers: text to a list of token strings and back.
 
-Every tokenizer normalises text the same way first (Unicode NFC, runs of white space folded
-to one space, optional lower-casing), and `detokenize(tokenize(text))` gives back the
-normalised text.
+Every tokenizer but `space` normalises text the same way first (Unicode NFC, runs of white
+space folded to one space, optional lower-casing), and `detokenize(tokenize(text))` gives back
+the normalised text; `space` keeps the text as it is and gives it back exactly.
 """
 
 from __future__ import annotations
@@ -84,6 +84,26 @@ class WordTokenizer(Tokenizer):
             else:
                 text += (" " if text else "") + token
         return text
+
+
+class SpaceTokenizer(Tokenizer):
+    """The items between single spaces, exactly as written: for symbols, codes or numbers rather than prose.
+
+    No normalisation (unless `lowercase`), so `detokenize(tokenize(text)) == text` for every
+    text: "3 1 4" is ["3", "1", "4"], and two spaces in a row make an empty item.
+    """
+
+    name = "space"
+
+    def normalize(self, text: str) -> str:
+        return text.lower() if self.lowercase else text
+
+    def tokenize(self, text: str) -> list[str]:
+        text = self.normalize(text)
+        return text.split(" ") if text else []
+
+    def detokenize(self, tokens: list[str]) -> str:
+        return " ".join(tokens)
 
 
 class SubwordTokenizer(Tokenizer):
@@ -208,6 +228,7 @@ TOKENIZER_CLASSES: dict[str, type[Tokenizer]] = {
     "char": CharTokenizer,
     "word": WordTokenizer,
     "subword": SubwordTokenizer,
+    "space": SpaceTokenizer,
 }
 
 

@@ -104,12 +104,18 @@ class RecurrentDecoder(RecurrentStackLayer):
 
     def step(self, token_ids, states, prepared=None):
         """One decoding step: `token_ids (batch,)` to `(logits (batch, vocab), new_states)`."""
-        inputs = self.token_input.call(token_ids)  # .call: no mask to attach to a single step
         if self.has_attention:
-            feed, new_states, _ = self.attention_step(inputs, list(states), prepared)
-            return self.logits(feed), new_states
+            logits, new_states, _ = self.attended_step(token_ids, states, prepared)
+            return logits, new_states
+        inputs = self.token_input.call(token_ids)  # .call: no mask to attach to a single step
         outputs, new_states = step_stack(self.rnn_layers, inputs, list(states), self.cell)
         return self.logits(outputs), new_states
+
+    def attended_step(self, token_ids, states, prepared):
+        """One attention step: `(logits (batch, vocab), new_states, attention weights (batch, src_len))`."""
+        inputs = self.token_input.call(token_ids)
+        feed, new_states, weights = self.attention_step(inputs, list(states), prepared)
+        return self.logits(feed), new_states, weights
 
     def start_from_token_prior(self, token_counts) -> None:
         """Set the output bias to the log frequency of each target token (add-one smoothed).

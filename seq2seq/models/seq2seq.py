@@ -122,6 +122,11 @@ class Seq2Seq(keras.Model):
         logits, states = self.decoder.step(token_ids, states, prepared_memory)
         return ops.log_softmax(logits, axis=-1), states
 
+    def attended_search_step(self, token_ids, states, prepared_memory):
+        """`search_step` that also returns the step's attention weights `(batch, src_len)` (attention models)."""
+        logits, states, weights = self.decoder.attended_step(token_ids, states, prepared_memory)
+        return ops.log_softmax(logits, axis=-1), states, weights
+
     # -- the classic inference models --------------------------------------------------
 
     @property
@@ -179,11 +184,20 @@ class Seq2Seq(keras.Model):
         """
         return [hypotheses[0].text if hypotheses else "" for hypotheses in self.translate_nbest(texts, search, **overrides)]
 
-    def translate_nbest(self, texts, search=None, **overrides) -> list:
-        """The `nbest` best hypotheses `(text, score)` of each text, best first."""
+    def translate_nbest(self, texts, search=None, progress=None, **overrides) -> list:
+        """The `nbest` best hypotheses `(text, score)` of each text, best first.
+
+        `progress(count)`, where given, hears after each batch how many more texts are done.
+        """
         from seq2seq.translator import search_config
 
-        return self.translator.search(texts, search_config(search, **overrides))
+        return self.translator.search(texts, search_config(search, **overrides), progress)
+
+    def encode_texts(self, texts, pooling: str = "final", batch_size: int = 256):
+        """Sentence vectors `(len(texts), dim)` from the encoder: `final` states or `mean` of outputs."""
+        from seq2seq.sentence_vectors import encode_texts
+
+        return encode_texts(self, texts, pooling, batch_size)
 
     @property
     def translator(self):

@@ -4,8 +4,8 @@ Each sentence keeps `beam` alive hypotheses and `beam` finished ones. At every s
 ones are extended by every token; the best `2 x beam` extensions are split into those that
 end (scored `log P / lp(length)` with the GNMT penalty `lp = ((5 + length) / 6) ** alpha`,
 then merged into the finished set) and those that go on (the best `beam` stay alive).
-Finished hypotheses are frozen. A sentence is done when its worst finished hypothesis beats
-the best score any alive one could still reach, or at its maximum length (where every alive
+Finished hypotheses are frozen. A sentence is done when its `nbest`-th finished hypothesis
+beats the best score any alive one could still reach (so the n-best can no longer change), or at its maximum length (where every alive
 hypothesis is ended with the model's probability of ending). Sentences never interact, so a batch gives each sentence the result
 it gets alone.
 """
@@ -15,6 +15,7 @@ from __future__ import annotations
 from keras import ops
 
 from seq2seq.search.greedy import output_width
+from seq2seq.search.state import call_step, run_search
 
 IMPOSSIBLE = -1e9
 
@@ -31,12 +32,18 @@ class BeamSearch:
     end id and zeros after it; scores are length-normalised log-probabilities.
     """
 
-    def __init__(self, beam: int = 5, nbest: int = 1, alpha: float = 0.0, min_length: int = 0, no_repeat_ngram: int = 0):
+    def __init__(self, beam: int = 5, nbest: int = 1, alpha: float = 0.0, min_length: int = 0, no_repeat_ngram: int = 0, beta: float = 0.0):
         self.beam = beam
         self.nbest = nbest
         self.alpha = alpha
         self.min_length = min_length
         self.no_repeat_ngram = no_repeat_ngram
+        self.beta = beta
+
+    @property
+    def needs_attention(self) -> bool:
+        """Whether the step must also return attention weights `(rows, src_len)`: for the coverage penalty."""
+        return self.beta > 0
 
     @property
     def expansion(self) -> int:
@@ -44,75 +51,138 @@ class BeamSearch:
         return self.beam
 
     def __call__(self, step, initial_states, start_id: int, end_id: int, max_lengths, width=None):
+        state = self.begin(initial_states, start_id, max_lengths, width)
+        return self.result(run_search(self, step, state, end_id))
+
+    def begin(self, initial_states, start_id: int, max_lengths, width=None, memory=None) -> dict:
+        """The state before the first step (see `seq2seq.search.state`); `memory` has one row per hypothesis."""
         beam = self.beam
         max_lengths = ops.cast(max_lengths, "int32")
         batch = ops.shape(max_lengths)[0]
         longest = output_width(max_lengths, width)
-        states = [ops.repeat(state, beam, axis=0) for state in initial_states]
+        rows = {
+            "tokens": ops.full((batch * beam,), start_id, dtype="int32"),
+            "states": [ops.repeat(state, beam, axis=0) for state in initial_states],
+        }
+        if memory is not None:
+            rows["memory"] = tuple(memory)
+        if self.needs_attention:  # the attention each source position has received, and which are real
+            rows["source_mask"] = ops.cast(memory[-1], "float32")
+            rows["coverage"] = ops.zeros_like(rows["source_mask"])
         first_only = ops.where(ops.arange(beam) == 0, 0.0, IMPOSSIBLE)  # all beams start equal: expand one
-        loop_vars = (
-            ops.convert_to_tensor(0, "int32"),
-            ops.full((batch * beam,), start_id, dtype="int32"),
-            states,
-            ops.zeros((batch, beam, longest), dtype="int32"),  # alive ids
-            ops.zeros((batch, beam), dtype="float32") + first_only,  # alive log-probabilities
-            ops.zeros((batch, beam, longest), dtype="int32"),  # finished ids
-            ops.full((batch, beam), IMPOSSIBLE, dtype="float32"),  # finished scores
-            ops.less_equal(max_lengths, 0),  # done
-        )
+        sentences = {
+            "max_lengths": max_lengths,
+            "alive": ops.zeros((batch, beam, longest), dtype="int32"),
+            "alive_scores": ops.zeros((batch, beam), dtype="float32") + first_only,  # log-probabilities
+            "finished": ops.zeros((batch, beam, longest), dtype="int32"),
+            "finished_scores": ops.full((batch, beam), IMPOSSIBLE, dtype="float32"),  # length-normalised
+            "done": ops.less_equal(max_lengths, 0),
+        }
+        return {"index": ops.convert_to_tensor(0, "int32"), "sentences": sentences, "rows": rows}
 
-        def not_done(*loop):
-            return ops.logical_not(ops.all(loop[-1]))
-
-        def advance(index, tokens, states, alive, alive_scores, finished, finished_scores, done):
-            log_probs, states = step(tokens, states)
-            vocab = ops.shape(log_probs)[-1]
-            log_probs = self._allowed(ops.reshape(log_probs, (batch, beam, vocab)), alive, index, end_id, max_lengths)
-            candidates = ops.reshape(ops.expand_dims(alive_scores, -1) + log_probs, (batch, beam * vocab))
-            top_scores, top = ops.top_k(candidates, 2 * beam)
-            origin, token = top // vocab, ops.cast(top % vocab, "int32")
-            extended = ops.slice_update(_gather_rows(alive, origin), (0, 0, index), ops.expand_dims(token, -1))
-            ends = ops.equal(token, end_id)
-
-            new_alive_scores, keep = ops.top_k(ops.where(ends, IMPOSSIBLE, top_scores), beam)
-            new_alive = _gather_rows(extended, keep)
-            new_origin = ops.take_along_axis(origin, keep, axis=1)
-            normalised = ops.where(ends, top_scores / length_penalty(index + 1, self.alpha), IMPOSSIBLE)
-            new_finished_scores, best = ops.top_k(ops.concatenate([finished_scores, normalised], axis=1), beam)
-            new_finished = _gather_rows(ops.concatenate([finished, extended], axis=1), best)
-
-            frozen = ops.expand_dims(done, -1)
-            alive_scores = ops.where(frozen, alive_scores, new_alive_scores)
-            finished_scores = ops.where(frozen, finished_scores, new_finished_scores)
-            alive = ops.where(ops.expand_dims(frozen, -1), alive, new_alive)
-            finished = ops.where(ops.expand_dims(frozen, -1), finished, new_finished)
-            rows = ops.reshape(ops.expand_dims(ops.arange(batch) * beam, 1) + ops.cast(new_origin, "int32"), (-1,))
-            states = [ops.take(state, rows, axis=0) for state in states]
-            tokens = ops.reshape(ops.take_along_axis(token, keep, axis=1), (-1,))
-            reachable = ops.max(alive_scores, axis=1) / length_penalty(max_lengths, self.alpha)
-            settled = ops.greater_equal(ops.min(finished_scores, axis=1), reachable)
-            at_limit = ops.greater_equal(index + 1, max_lengths)
-            done = ops.logical_or(done, ops.logical_or(settled, at_limit))
-            return index + 1, tokens, states, alive, alive_scores, finished, finished_scores, done
-
-        loop = ops.while_loop(not_done, advance, loop_vars)
-        finished, finished_scores = loop[5], loop[6]
-        return finished[:, : self.nbest], finished_scores[:, : self.nbest]
-
-    def _allowed(self, log_probs, alive, index, end_id, max_lengths):
-        """Forbid the end before `min_length`, repeated n-grams, and anything but the end at the limit.
-
-        A hypothesis cut at its limit keeps the model's own probability of ending there.
-        """
+    def advance(self, step, state: dict, end_id: int) -> dict:
+        """Extend every alive hypothesis by one token; done sentences stay as they are."""
+        beam, index, sentences = self.beam, state["index"], state["sentences"]
+        max_lengths, done = sentences["max_lengths"], sentences["done"]
+        alive, alive_scores = sentences["alive"], sentences["alive_scores"]
+        finished, finished_scores = sentences["finished"], sentences["finished_scores"]
+        batch = ops.shape(max_lengths)[0]
+        if self.needs_attention:
+            log_probs, states, weights = call_step(step, state)
+            coverage = state["rows"]["coverage"] + weights
+        else:
+            log_probs, states = call_step(step, state)
         vocab = ops.shape(log_probs)[-1]
-        is_end = ops.reshape(ops.equal(ops.arange(vocab), end_id), (1, 1, -1))
+        log_probs = self._allowed(ops.reshape(log_probs, (batch, beam, vocab)), alive, index, end_id)
+        candidates = ops.reshape(ops.expand_dims(alive_scores, -1) + log_probs, (batch, beam * vocab))
+        top_scores, top = self._at_limit_only_ends(ops.top_k(candidates, 2 * beam), alive_scores, log_probs, index, end_id, max_lengths)
+        origin, token = top // vocab, ops.cast(top % vocab, "int32")
+        extended = ops.slice_update(_gather_rows(alive, origin), (0, 0, index), ops.expand_dims(token, -1))
+        ends = ops.equal(token, end_id)
+
+        new_alive_scores, keep = ops.top_k(ops.where(ends, IMPOSSIBLE, top_scores), beam)
+        new_alive = _gather_rows(extended, keep)
+        new_origin = ops.take_along_axis(origin, keep, axis=1)
+        normalised = top_scores / length_penalty(index + 1, self.alpha)
+        if self.needs_attention:
+            normalised = normalised + self._coverage_penalty(coverage, state["rows"]["source_mask"], origin)
+        normalised = ops.where(ends, normalised, IMPOSSIBLE)
+        new_finished_scores, best = ops.top_k(ops.concatenate([finished_scores, normalised], axis=1), beam)
+        new_finished = _gather_rows(ops.concatenate([finished, extended], axis=1), best)
+
+        frozen = ops.expand_dims(done, -1)
+        alive_scores = ops.where(frozen, alive_scores, new_alive_scores)
+        finished_scores = ops.where(frozen, finished_scores, new_finished_scores)
+        alive = ops.where(ops.expand_dims(frozen, -1), alive, new_alive)
+        finished = ops.where(ops.expand_dims(frozen, -1), finished, new_finished)
+        rows = ops.reshape(ops.expand_dims(ops.arange(batch) * beam, 1) + ops.cast(new_origin, "int32"), (-1,))
+        reachable = ops.max(alive_scores, axis=1) / length_penalty(max_lengths, self.alpha)
+        # The n-best are final once the n-th best finished hypothesis beats anything still alive.
+        settled = ops.greater_equal(finished_scores[:, self.nbest - 1], reachable)
+        at_limit = ops.greater_equal(index + 1, max_lengths)
+        return {
+            "index": index + 1,
+            "sentences": {
+                "max_lengths": max_lengths,
+                "alive": alive,
+                "alive_scores": alive_scores,
+                "finished": finished,
+                "finished_scores": finished_scores,
+                "done": ops.logical_or(done, ops.logical_or(settled, at_limit)),
+            },
+            "rows": {
+                **state["rows"],
+                "tokens": ops.reshape(ops.take_along_axis(token, keep, axis=1), (-1,)),
+                "states": [ops.take(layer_state, rows, axis=0) for layer_state in states],
+                **({"coverage": ops.take(coverage, rows, axis=0)} if self.needs_attention else {}),
+            },
+        }
+
+    def _coverage_penalty(self, coverage, source_mask, origin):
+        """GNMT's `beta * sum_j log(min(coverage_j, 1))` over the real source tokens, for each extension.
+
+        `coverage (rows, src_len)` sums each hypothesis's attention so far, this step's included;
+        `origin (batch, 2 x beam)` says which hypothesis each extension extends. A position never
+        attended is floored at 1e-10 of a token rather than minus infinity.
+        """
+        beam = self.beam
+        src_len = ops.shape(coverage)[-1]
+        per_sentence = ops.reshape(coverage, (-1, beam, src_len))
+        extended = _gather_rows(per_sentence, origin)
+        mask = ops.reshape(source_mask, (-1, beam, src_len))[:, :1]
+        received = ops.log(ops.clip(extended, 1e-10, 1.0))
+        return self.beta * ops.sum(received * mask, axis=-1)
+
+    def result(self, state: dict):
+        """`(ids (batch, nbest, width), scores (batch, nbest))`, best first."""
+        sentences = state["sentences"]
+        return sentences["finished"][:, : self.nbest], sentences["finished_scores"][:, : self.nbest]
+
+    def _allowed(self, log_probs, alive, index, end_id):
+        """Forbid the end before `min_length`, and tokens that would repeat an n-gram."""
+        vocab = ops.shape(log_probs)[-1]
         if self.min_length:
+            is_end = ops.reshape(ops.equal(ops.arange(vocab), end_id), (1, 1, -1))
             log_probs = ops.where(ops.logical_and(is_end, index < self.min_length), IMPOSSIBLE, log_probs)
         if self.no_repeat_ngram:
             log_probs = ops.where(repeated_ngram_tokens(alive, index, self.no_repeat_ngram, vocab), IMPOSSIBLE, log_probs)
-        at_limit = ops.reshape(ops.greater_equal(index + 1, max_lengths), (-1, 1, 1))
-        only_end = ops.where(is_end, log_probs, IMPOSSIBLE)
-        return ops.where(at_limit, only_end, log_probs)
+        return log_probs
+
+    def _at_limit_only_ends(self, top, alive_scores, log_probs, index, end_id, max_lengths):
+        """The best `2 x beam` extensions `(scores, flat indices)`, where a sentence at its limit may only end.
+
+        There every alive hypothesis ends with the model's own probability of ending, best
+        first, and the other slots are impossible: the same as masking every other token, without
+        a pass over the whole `(batch, beam, vocab)` tensor.
+        """
+        top_scores, top = top
+        beam, vocab = self.beam, ops.shape(log_probs)[-1]
+        ending_scores, ending_origin = ops.top_k(alive_scores + log_probs[:, :, end_id], beam)
+        batch = ops.shape(alive_scores)[0]
+        ending_scores = ops.concatenate([ending_scores, ops.full((batch, beam), IMPOSSIBLE, dtype="float32")], axis=1)
+        ending = ops.concatenate([ops.cast(ending_origin, "int32") * vocab + end_id, ops.zeros((batch, beam), dtype="int32")], axis=1)
+        at_limit = ops.expand_dims(ops.greater_equal(index + 1, max_lengths), 1)
+        return ops.where(at_limit, ending_scores, top_scores), ops.where(at_limit, ending, ops.cast(top, "int32"))
 
 
 def repeated_ngram_tokens(ids, length, n: int, vocab):

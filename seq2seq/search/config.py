@@ -18,6 +18,7 @@ class SearchConfig:
     beam: int = 1  # hypotheses kept per sentence; 1 is greedy search
     nbest: int = 1  # hypotheses returned per sentence (at most `beam`)
     length_penalty: float = 0.0  # GNMT alpha: 0 scores by log-probability, higher favours longer outputs
+    coverage_penalty: float = 0.0  # GNMT beta (beam search, attention models): penalise source tokens left unattended
     min_length: int = 0  # tokens before the end may be chosen (beam search)
     max_length: int | None = None  # most tokens per output; None: 2 x source tokens + 10
     no_repeat_ngram: int = 0  # forbid repeating any n-gram of this size (beam search); 0: off
@@ -44,6 +45,10 @@ class SearchConfig:
             raise ConfigError("sampling draws one hypothesis per sentence; use --sample without --beam, or --beam without --sample.")
         if not is_number(self.length_penalty) or self.length_penalty < 0:
             raise ConfigError(f"length_penalty must be a number >= 0, got {self.length_penalty!r}.")
+        if not is_number(self.coverage_penalty) or self.coverage_penalty < 0:
+            raise ConfigError(f"coverage_penalty must be a number >= 0, got {self.coverage_penalty!r}.")
+        if self.coverage_penalty and self.beam == 1:
+            raise ConfigError("coverage_penalty rescores the hypotheses of a beam search; pass --beam 2 or more with it.")
         if not is_number(self.temperature) or self.temperature <= 0:
             raise ConfigError(f"temperature must be a number > 0, got {self.temperature!r}; use greedy search for 0.")
         if not is_number(self.top_p) or not 0 < self.top_p <= 1:
@@ -66,5 +71,5 @@ class SearchConfig:
     @property
     def strategy_key(self) -> tuple:
         """The settings that shape the compiled search (not the batch size, lengths or seed)."""
-        return (self.beam, self.nbest, self.length_penalty, self.min_length, self.no_repeat_ngram,
+        return (self.beam, self.nbest, self.length_penalty, self.coverage_penalty, self.min_length, self.no_repeat_ngram,
                 self.sample, self.temperature, self.top_k, self.top_p)
