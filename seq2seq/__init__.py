@@ -26,6 +26,8 @@ _PUBLIC = {
     "train": "seq2seq.training",
     "resume": "seq2seq.training",
     "load": "seq2seq.saving",
+    "Ensemble": "seq2seq.ensemble",
+    "load_ensemble": "seq2seq.ensemble",
     "attention_statistics": "seq2seq.attention_stats",
 }
 

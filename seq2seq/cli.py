@@ -130,7 +130,7 @@ def add_train_command(commands) -> None:
 
 def add_translate_command(commands) -> None:
     translate = commands.add_parser("translate", help="translate texts with a trained model")
-    translate.add_argument("model", help="a model file written by seq2seq train")
+    translate.add_argument("model", help="a model file written by seq2seq train; more .keras files after it decode as an ensemble")
     translate.add_argument("texts", nargs="*", help="texts to translate (default: one per line from standard input)")
     translate.add_argument("--interactive", action="store_true", help="type sentences at a prompt")
     translate.add_argument("--plot-attention", metavar="IMAGE", help="draw the attention of one text's translation (.png, .svg, .pdf)")
@@ -392,13 +392,19 @@ def write_history(model_path: str, history: dict) -> None:
 
 
 def run_translate(args) -> int:
+    from seq2seq.ensemble import load_ensemble
     from seq2seq.progress import shows_progress, translation_progress
     from seq2seq.saving import load, prepare_destination
 
     search = search_settings(args)
     if args.plot_attention:
         prepare_destination(args.plot_attention)
-    model = load(args.model)
+    paths = [args.model]
+    while args.texts and args.texts[0].endswith(".keras"):  # more models: an ensemble
+        paths.append(args.texts.pop(0))
+    if len(paths) > 1 and args.plot_attention:
+        raise UsageError("seq2seq translate: --plot-attention draws one model's attention; give one model file")
+    model = load(args.model) if len(paths) == 1 else load_ensemble(paths)
     if args.plot_attention:
         return plot_one_attention(model, args)
     if args.interactive:

@@ -120,16 +120,14 @@ class Searcher:
         vocab = model.target_vocab
 
         def begin(source_ids, max_lengths, width):
-            states, memory = model.encode(source_ids)
-            prepared = model.decoder.prepare_memory(memory)
-            if prepared is not None and strategy.expansion > 1:  # one copy of the source per hypothesis
-                prepared = tuple(ops.repeat(part, strategy.expansion, axis=0) for part in prepared)
-            return strategy.begin(states, vocab.start_id, max_lengths, width, prepared)
+            states, memory = model.search_start(source_ids, strategy.expansion)
+            source_mask = ops.repeat(ops.not_equal(source_ids, 0), strategy.expansion, axis=0)
+            return strategy.begin(states, vocab.start_id, max_lengths, width, memory, source_mask)
 
         step = model.search_step
         if getattr(strategy, "needs_attention", False):
             if not model.has_attention:
-                raise ConfigError("the coverage penalty needs an attention model; this one has none (drop --coverage-penalty).")
+                raise ConfigError("the coverage penalty needs attention models; this one has none (drop --coverage-penalty).")
             step = model.attended_search_step
 
         def run(state, until):

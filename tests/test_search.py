@@ -192,8 +192,8 @@ def test_the_coverage_penalty_prefers_a_hypothesis_that_attends_to_every_source_
 
     search = BeamSearch(beam=2, beta=beta)
     step = attending_step if beta else (lambda tokens, states, memory: attending_step(tokens, states, memory)[:2])
-    memory = (np.ones((2, 2), dtype="float32"),)  # the source mask, one row per hypothesis: two real tokens
-    state = search.begin([np.zeros((1, 1), "float32")], START, np.array([5], "int32"), 5, memory=memory)
+    source_mask = np.ones((2, 2), dtype=bool)  # one row per hypothesis: two real source tokens
+    state = search.begin([np.zeros((1, 1), "float32")], START, np.array([5], "int32"), 5, memory=(), source_mask=source_mask)
     ids, scores = search.result(run_search(search, step, state, END))
     assert text(ops.convert_to_numpy(ids)[0, 0].tolist()) == expected
     # "a": attention 2 on position 0, none on 1 (floored at 1e-10); "b": 1 and 1, no penalty.

@@ -180,5 +180,5 @@ def test_a_coverage_penalty_of_zero_is_plain_beam_search_and_needs_beam_and_atte
     assert all(len(hypotheses) == 2 for hypotheses in penalised)
     with pytest.raises(ConfigError, match="--beam 2 or more"):
         model.translate(texts, coverage_penalty=0.5)
-    with pytest.raises(ConfigError, match="needs an attention model"):
+    with pytest.raises(ConfigError, match="needs attention models"):
         tiny_model(seed=15).translate(texts, beam=2, coverage_penalty=0.5)

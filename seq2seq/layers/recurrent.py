@@ -80,7 +80,8 @@ def recurrent_dropout_off(model):
     on JAX leaks a tracer into the generator's state and breaks the next call. Inference
     applies no dropout, so searches run their layers in this block.
     """
-    cells = [layer for layer in model._flatten_layers() if isinstance(layer, DROPOUT_CELLS)]
+    members = getattr(model, "models", [model])  # an ensemble's models
+    cells = [layer for member in members for layer in member._flatten_layers() if isinstance(layer, DROPOUT_CELLS)]
     saved = [(cell.dropout, cell.recurrent_dropout) for cell in cells]
     for cell in cells:
         cell.dropout = cell.recurrent_dropout = 0.0

@@ -117,6 +117,14 @@ class Seq2Seq(keras.Model):
         first_feed = zero_rows(outputs[:, 0], self.model_config.decoder_units)
         return states + [first_feed], (outputs, mask)
 
+    def search_start(self, source_ids, expansion: int = 1):
+        """`(decoder states, prepared memory or None)` before a search's first step; the memory has `expansion` rows per sentence."""
+        states, memory = self.encode(source_ids)
+        prepared = self.decoder.prepare_memory(memory)
+        if prepared is not None and expansion > 1:  # one copy of the source per hypothesis
+            prepared = tuple(ops.repeat(part, expansion, axis=0) for part in prepared)
+        return states, prepared
+
     def search_step(self, token_ids, states, prepared_memory=None):
         """The step callable of the search strategies: `(log_probs (batch, vocab), states)`."""
         logits, states = self.decoder.step(token_ids, states, prepared_memory)

@@ -54,8 +54,12 @@ class BeamSearch:
         state = self.begin(initial_states, start_id, max_lengths, width)
         return self.result(run_search(self, step, state, end_id))
 
-    def begin(self, initial_states, start_id: int, max_lengths, width=None, memory=None) -> dict:
-        """The state before the first step (see `seq2seq.search.state`); `memory` has one row per hypothesis."""
+    def begin(self, initial_states, start_id: int, max_lengths, width=None, memory=None, source_mask=None) -> dict:
+        """The state before the first step (see `seq2seq.search.state`).
+
+        `memory` and `source_mask` (True on real source tokens; the coverage penalty needs it)
+        have one row per hypothesis.
+        """
         beam = self.beam
         max_lengths = ops.cast(max_lengths, "int32")
         batch = ops.shape(max_lengths)[0]
@@ -67,7 +71,7 @@ class BeamSearch:
         if memory is not None:
             rows["memory"] = tuple(memory)
         if self.needs_attention:  # the attention each source position has received, and which are real
-            rows["source_mask"] = ops.cast(memory[-1], "float32")
+            rows["source_mask"] = ops.cast(source_mask, "float32")
             rows["coverage"] = ops.zeros_like(rows["source_mask"])
         first_only = ops.where(ops.arange(beam) == 0, 0.0, IMPOSSIBLE)  # all beams start equal: expand one
         sentences = {

@@ -36,7 +36,7 @@ class GreedySearch:
         state = self.begin(initial_states, start_id, max_lengths, width)
         return self.result(run_search(self, step, state, end_id))
 
-    def begin(self, initial_states, start_id: int, max_lengths, width=None, memory=None) -> dict:
+    def begin(self, initial_states, start_id: int, max_lengths, width=None, memory=None, source_mask=None) -> dict:
         """The state before the first step; `memory` is what the step reads besides the states."""
         max_lengths = ops.cast(max_lengths, "int32")
         batch = ops.shape(max_lengths)[0]
