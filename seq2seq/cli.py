@@ -179,8 +179,8 @@ def add_demo_command(commands) -> None:
 
 def add_evaluate_command(commands) -> None:
     evaluate = commands.add_parser("evaluate", help="score a model on a test corpus (BLEU, chrF, TER)")
-    evaluate.add_argument("model", help="a model file written by seq2seq train")
-    evaluate.add_argument("test", nargs="?", help="a Tatoeba/Anki file of test pairs")
+    evaluate.add_argument("model", help="a model file written by seq2seq train; more .keras files after it evaluate as an ensemble")
+    evaluate.add_argument("test", nargs="*", help="a Tatoeba/Anki file of test pairs")
     evaluate.add_argument("--source-file", help="line-aligned parallel test files: the source side")
     evaluate.add_argument("--target-file", help="line-aligned parallel test files: the target side")
     evaluate.add_argument("--limit", type=positive_int, help="use only the first N pairs")
@@ -196,15 +196,23 @@ def add_evaluate_command(commands) -> None:
 def run_evaluate(args) -> int:
     import json
 
+    from seq2seq.ensemble import load_ensemble
     from seq2seq.evaluation import evaluate_model
     from seq2seq.saving import load, prepare_destination
 
     search = search_settings(args)
+    paths, tests = [args.model], list(args.test)
+    while tests and tests[0].endswith(".keras"):  # more models: an ensemble
+        paths.append(tests.pop(0))
+    if len(tests) > 1:
+        raise UsageError(f"seq2seq evaluate: give one test file after the model file(s), got {len(tests)}: {' '.join(tests)}")
+    if len(paths) > 1 and args.attention_stats:
+        raise UsageError("seq2seq evaluate: --attention-stats measures one model's attention; give one model file")
     if args.output:
         prepare_destination(args.output)
-    corpus = read_corpus_given("seq2seq evaluate", args.test, args.source_file, args.target_file,
+    corpus = read_corpus_given("seq2seq evaluate", tests[0] if tests else None, args.source_file, args.target_file,
                                limit=args.limit, skip_bad_lines=args.skip_bad_lines)
-    model = load(args.model)
+    model = load(args.model) if len(paths) == 1 else load_ensemble(paths)
     scores, rows = evaluate_model(model, corpus.pairs, search)
     attention = None
     if args.attention_stats:

@@ -108,9 +108,9 @@ class Searcher:
     Between runs of `CHUNK` steps it looks at which sentences have ended; once a quarter of
     the batch has, it takes their results and goes on with the others only, so a batch costs
     what its sentences need rather than what its longest one needs. Under `MIN_ROWS`
-    hypotheses (greedy batches of 64, the last few long sentences) the looks cost more than they
-    save (measured in `benchmarks/decode_attention.py`), so the loop then runs to the end. Sentences never interact
-    in a search, so the results are those of one uninterrupted loop.
+    hypotheses (greedy batches of 64, the last few long sentences) the looks cost more than
+    they save (measured in `benchmarks/decode_attention.py`), so the loop then runs to the end.
+    Sentences never interact in a search, so the results are those of one uninterrupted loop.
     """
 
     def __init__(self, model, strategy, compact: bool = True):

@@ -68,3 +68,20 @@ def test_translate_takes_several_model_files_as_an_ensemble(tmp_path, capsys):
     model.save(second)
     assert main(["translate", str(first), str(second), *TEXTS, "--beam", "2"]) == 0
     assert capsys.readouterr().out.splitlines() == model.translate(TEXTS, beam=2)
+
+
+def test_evaluate_scores_an_ensemble_given_as_several_model_files(tmp_path, capsys):
+    import json
+
+    model = tiny_model(seed=6)
+    first, second = tmp_path / "a.keras", tmp_path / "b.keras"
+    model.save(first)
+    model.save(second)
+    test = tmp_path / "test.txt"
+    test.write_text("Go.\tVa !\nHi.\tSalut !\nRun!\tCours !\n", encoding="utf-8")
+    assert main(["evaluate", str(first), str(test), "--json"]) == 0
+    alone = json.loads(capsys.readouterr().out)
+    assert main(["evaluate", str(first), str(second), str(test), "--json", "--beam", "1"]) == 0
+    assert json.loads(capsys.readouterr().out) == alone
+    assert main(["evaluate", str(first), str(second), str(test), "--attention-stats"]) == 2
+    assert "one model file" in capsys.readouterr().err
