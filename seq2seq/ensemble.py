@@ -47,30 +47,24 @@ class Ensemble:
             memories.append(() if memory is None else memory)
         return states, tuple(memories)
 
-    def _each(self, states, memories):
-        at = 0
+    def _mean_step(self, step_name: str, token_ids, states, memories):
+        """Run every model's `step_name` on its own states and memory; average what each returns beside its states."""
+        averaged, new_states, at = [], [], 0
         for model, count, memory in zip(self.models, self.state_counts, memories):
-            yield model, list(states[at : at + count]), (memory or None)
+            log_probs, model_states, *weights = getattr(model, step_name)(token_ids, list(states[at : at + count]), memory or None)
+            averaged.append([log_probs, *weights])
+            new_states.extend(model_states)
             at += count
+        log_probs, *weights = (ops.mean(ops.stack(parts), axis=0) for parts in zip(*averaged))
+        return (log_probs, new_states, *weights)
 
     def search_step(self, token_ids, states, memories):
         """The mean of the models' log-probabilities `(rows, vocab)`, and all their new states."""
-        log_probs, new_states = [], []
-        for model, model_states, memory in self._each(states, memories):
-            model_log_probs, model_states = model.search_step(token_ids, model_states, memory)
-            log_probs.append(model_log_probs)
-            new_states.extend(model_states)
-        return ops.mean(ops.stack(log_probs), axis=0), new_states
+        return self._mean_step("search_step", token_ids, states, memories)
 
     def attended_search_step(self, token_ids, states, memories):
         """`search_step` with the models' mean attention weights (every model attends)."""
-        log_probs, new_states, weights = [], [], []
-        for model, model_states, memory in self._each(states, memories):
-            model_log_probs, model_states, model_weights = model.attended_search_step(token_ids, model_states, memory)
-            log_probs.append(model_log_probs)
-            new_states.extend(model_states)
-            weights.append(model_weights)
-        return ops.mean(ops.stack(log_probs), axis=0), new_states, ops.mean(ops.stack(weights), axis=0)
+        return self._mean_step("attended_search_step", token_ids, states, memories)
 
     @property
     def translator(self):
