@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import os
+import signal
 import sys
 import warnings
 
@@ -17,6 +18,7 @@ from seq2seq.encode_command import add_encode_command
 from seq2seq.errors import Seq2SeqError
 
 USAGE_ERROR = 2
+INTERRUPTED = 130  # the shell's status for a program ended by Ctrl-C
 _SETTING_FLAGS = set(settings_keys())  # `train` flags that may also come from --config
 UNTIL_TIME_IS_UP = 100_000  # the epochs of a training given --max-time but no --epochs
 DEFAULT_PRESET = "attention"  # it beat `classic` on held-out BLEU at equal training time (18.1 against 5.0 greedy)
@@ -52,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
         return USAGE_ERROR
     except KeyboardInterrupt:
         print("seq2seq: interrupted", file=sys.stderr)
-        return 130
+        return INTERRUPTED
 
 
 def show_warning_on_one_line(message, category, filename, lineno, file=None, line=None) -> None:
@@ -346,14 +348,15 @@ def run_train(args) -> int:
     max_time = settings.get("max_time")
     if max_time is not None and "epochs" not in settings:
         settings["epochs"] = UNTIL_TIME_IS_UP  # a time budget alone: train until it is spent
-    with stop_on_signals(StopTraining(None if max_time is None else parse_duration(max_time))) as stopper:
-        model = train_or_resume(args, settings, corpus, verbose, stopper)
-    model.save(settings["out"])
-    write_history(settings["out"], model.training_summary.get("history") or {})
     from seq2seq.selection import describe_best
 
-    stopped = f"Stopped: {stopper.reason}. " if stopper.reason else ""
-    print(f"{stopped}Saved {settings['out']} ({describe_best(model.training_summary)}).")
+    # Saving stays inside the block: a second signal while the model is written aborts it too.
+    with stop_on_signals(StopTraining(None if max_time is None else parse_duration(max_time))) as stopper:
+        model = train_or_resume(args, settings, corpus, verbose, stopper)
+        model.save(settings["out"])
+        write_history(settings["out"], model.training_summary.get("history") or {})
+        stopped = f"Stopped: {stopper.reason}. " if stopper.reason else ""
+        print(f"{stopped}Saved {settings['out']} ({describe_best(model.training_summary)}).")
     return 0
 
 
@@ -551,5 +554,23 @@ def quiet_tensorflow(debug: bool) -> None:
     sys.stderr = os.fdopen(original, "w", buffering=1)
 
 
+def run() -> None:
+    """The `seq2seq` program: `main`, then an exit that no late signal or stuck thread can hold up.
+
+    Once a command has returned, its work is done (or was aborted): a Ctrl-C or SIGTERM
+    arriving during the interpreter's teardown is ignored rather than turning a finished run
+    into a killed one. An aborted run leaves at once, without the teardown, where a TensorFlow
+    input thread interrupted mid-batch could otherwise keep the process alive.
+    """
+    code = main()
+    for number in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(number, signal.SIG_IGN)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    if code == INTERRUPTED:
+        os._exit(code)
+    sys.exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    run()
