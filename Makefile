@@ -10,8 +10,8 @@ demo: $(INSTALLED)
 	$(VENV)/bin/seq2seq demo
 
 # The core model tests again on the other Keras backends (the full suite runs on
-# TensorFlow; tests/test_backends.py also loads each backend's files on every other).
-BACKEND_TESTS := tests/test_seq2seq_model.py
+# TensorFlow; tests/integration/test_backends.py also loads each backend's files on every other).
+BACKEND_TESTS := tests/models/test_seq2seq.py
 
 # Two worker processes: much of the suite is single-threaded tracing of small models, so
 # the TensorFlow run takes about 12 minutes on 2 cores instead of 20.

@@ -43,9 +43,9 @@ def main() -> int:
     import keras
 
     import seq2seq
-    from seq2seq.classic import decode_sequence
+    from seq2seq.models.classic import decode_sequence
     from seq2seq.config import ModelConfig, TrainConfig
-    from seq2seq.translator import default_max_length
+    from seq2seq.translation.translator import default_max_length
 
     pairs = seq2seq.read_tatoeba(args.data, limit=args.pairs).pairs
     if args.model.is_file():

@@ -63,7 +63,7 @@ def measure_backend(args) -> dict:
 
     import seq2seq
     from seq2seq.search.config import SearchConfig
-    from seq2seq.translator import Translator
+    from seq2seq.translation.translator import Translator
 
     warnings.simplefilter("ignore")
     sources = json.loads(Path(args.sources).read_text())

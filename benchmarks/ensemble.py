@@ -34,7 +34,7 @@ def main() -> int:
         return 0
     import seq2seq
     from seq2seq.config import ModelConfig, TrainConfig
-    from seq2seq.evaluation import evaluate_model
+    from seq2seq.evaluation.scores import evaluate_model
 
     warnings.simplefilter("ignore")
     pairs = seq2seq.read_tatoeba(args.data).pairs
@@ -46,7 +46,7 @@ def main() -> int:
     unseen = sorted({source for source, _ in pairs[args.pairs :]} - seen)
     chosen = set(random.Random(0).sample(unseen, args.sentences))
     held_out = [pair for pair in pairs if pair[0] in chosen]
-    from seq2seq.checkpoints import read_state
+    from seq2seq.training.checkpoints import read_state
 
     epochs = sorted(checkpoints.glob("epoch-*.keras"))
     best = checkpoints / f"epoch-{read_state(checkpoints)['best_epoch']:03d}.keras"

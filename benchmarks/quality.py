@@ -4,7 +4,7 @@ Holds out English sentences of the shared corpus (all their French translations 
 references; none of them is trained on), runs the command in a subprocess with the defaults
 only (or with the extra flags of a named variant), then scores greedy and beam-5 translations
 of the held-out sentences with sacrebleu (BLEU, chrF, TER, all references) and measures the
-attention's health (`seq2seq.attention_stats`). Also reports the epochs trained, target tokens
+attention's health (`seq2seq.evaluation.attention_stats`). Also reports the epochs trained, target tokens
 per second (target pieces plus the end token, as the peers count them) and the training
 process's peak memory. Prints a table and writes JSON after each system.
 
@@ -58,7 +58,7 @@ def target_tokens_per_second(model, train_pairs) -> float | None:
     """Target pieces plus one end token per sentence, over every step trained, per second of `fit`."""
     from seq2seq.config import TrainConfig
     from seq2seq.data.pipeline import EncodedPairs
-    from seq2seq.training import training_batches, validation_split
+    from seq2seq.training.fit import training_batches, validation_split
 
     summary = model.training_summary
     config = TrainConfig()  # the command's defaults: its validation split and batch size
@@ -74,8 +74,8 @@ def target_tokens_per_second(model, train_pairs) -> float | None:
 
 def evaluate(model, sources, references, beam: int) -> dict:
     """Greedy and beam scores, attention health and a few examples."""
-    from seq2seq.attention_stats import attention_statistics
-    from seq2seq.evaluation import score_translations
+    from seq2seq.evaluation.attention_stats import attention_statistics
+    from seq2seq.evaluation.scores import score_translations
 
     row = {}
     for name, search in (("greedy", {}), ("beam", {"beam": beam})):
@@ -107,7 +107,7 @@ def main() -> int:
 
     import seq2seq
     from seq2seq.data.corpus import split_pairs
-    from seq2seq.evaluation import group_references
+    from seq2seq.evaluation.scores import group_references
 
     pairs = seq2seq.read_tatoeba(args.data).pairs
     sources_total = len({source for source, _ in pairs})

@@ -34,7 +34,7 @@ def main() -> int:
         print(f"skipped: needs {args.data} and {args.model} (python benchmarks/decode_attention.py trains it)")
         return 0
     import seq2seq
-    from seq2seq.evaluation import evaluate_model
+    from seq2seq.evaluation.scores import evaluate_model
 
     warnings.simplefilter("ignore")
     pairs = seq2seq.read_tatoeba(args.data).pairs

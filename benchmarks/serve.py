@@ -90,7 +90,7 @@ def train_small_model(path: Path) -> tuple[Path, str]:
         return path, description
     from seq2seq.config import ModelConfig, TrainConfig
     from seq2seq.data.tasks import number_words_pairs
-    from seq2seq.training import train
+    from seq2seq.training.fit import train
 
     model_config = ModelConfig(units=128, embedding_dim=64, tokenizer="word", attention="luong-general")
     model = train(number_words_pairs(3_000, seed=0), model_config, TrainConfig(epochs=6, learning_rate=3e-3, verbose=2))

@@ -127,7 +127,7 @@ class OurPipeline:
         from seq2seq.config import ModelConfig, TrainConfig
         from seq2seq.data.batching import teacher_forcing_arrays
         from seq2seq.models.seq2seq import Seq2Seq
-        from seq2seq.training import build_vocabularies, compile_for_training, training_batches
+        from seq2seq.training.fit import build_vocabularies, compile_for_training, training_batches
 
         model_config = ModelConfig.from_preset("classic")
         train_config = TrainConfig(batch_size=BATCH, seed=seed)
@@ -157,7 +157,7 @@ class OurPipeline:
 
         Counted on a twin of the training batches (each pass over a dataset is its next epoch).
         """
-        from seq2seq.training import training_batches
+        from seq2seq.training.fit import training_batches
 
         twin = training_batches(self.model, self.train_pairs, BATCH, seed=self.seed)
         return sum(int(x["encoder_tokens"].shape[0] * (x["encoder_tokens"].shape[1] + y.shape[1])) for x, y in twin)
@@ -231,6 +231,7 @@ def part_speed(args) -> dict:
     result["ours"]["gflop_per_second"] = round(flop / result["ours"]["seconds_per_epoch"] / 1e9, 1)
     result["bound_seconds_at_110_200_gflops"] = [round(flop / 110e9, 2), round(flop / 200e9, 2)]
     result["speedup"] = round(result["classic"]["seconds_per_epoch"] / result["ours"]["seconds_per_epoch"], 2)
+    result["cpu_saving"] = round(result["classic"]["cpu_seconds_per_epoch"] / result["ours"]["cpu_seconds_per_epoch"], 2)
     return result
 
 
@@ -263,7 +264,7 @@ class EpochServer:
 def serve_epochs(args, way: str) -> int:
     """Child: build one way's trainer, then train an epoch per line read; answer in JSON lines."""
     if way == "ours":
-        from seq2seq.threads import configure_training_threads
+        from seq2seq.training.threads import configure_training_threads
 
         configure_training_threads()
     train_pairs, validation_pairs = split(read_pairs(args.data, args.pairs))
@@ -286,7 +287,7 @@ def read_pairs(path, limit):
 
 def part_memory(pairs, way: str, epochs: int) -> dict:
     if way == "ours":
-        from seq2seq.threads import configure_training_threads
+        from seq2seq.training.threads import configure_training_threads
 
         configure_training_threads()
     train_pairs, validation_pairs = split(pairs)

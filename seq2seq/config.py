@@ -220,7 +220,7 @@ class TrainConfig:
                     "choose one (lr_schedule constant keeps the plateau halving)."
                 )
         if self.max_time is not None:
-            from seq2seq.stopping import parse_duration
+            from seq2seq.training.stopping import parse_duration
 
             object.__setattr__(self, "max_time", parse_duration(self.max_time))
         if self.distribute is not None:

@@ -28,9 +28,17 @@ def tatoeba_path() -> Path:
     return TATOEBA
 
 
+def one_line_error(error_type: type[Exception], call, *args, **kwargs) -> str:
+    """Run a call that must raise `error_type` with a one-line message, and return the message."""
+    with pytest.raises(error_type) as info:
+        call(*args, **kwargs)
+    message = str(info.value)
+    assert "\n" not in message
+    return message
+
+
 def tiny_model(seed: int = 0, **config):
     """An untrained model with small, all-different sizes, over real sentences' characters."""
-    import keras
 
     from seq2seq.config import ModelConfig
     from seq2seq.data.tokenizers import tokenizer_from_config

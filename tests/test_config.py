@@ -6,6 +6,7 @@ import dataclasses
 
 import pytest
 
+from tests.conftest import one_line_error
 from seq2seq.config import ModelConfig, TrainConfig
 from seq2seq.errors import ConfigError, Seq2SeqError
 
@@ -17,11 +18,7 @@ FIELDS = sorted(
 
 def message_of(call, *args, **kwargs) -> str:
     """Run a call that must raise ConfigError and return its one-line message."""
-    with pytest.raises(ConfigError) as info:
-        call(*args, **kwargs)
-    message = str(info.value)
-    assert "\n" not in message
-    return message
+    return one_line_error(ConfigError, call, *args, **kwargs)
 
 
 # ModelConfig defaults and presets

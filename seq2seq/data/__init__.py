@@ -1,0 +1,1 @@
+"""Data: corpus readers, tokenizers, vocabularies and the bucketed batches of ids that feed training."""

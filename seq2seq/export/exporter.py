@@ -33,12 +33,14 @@ def export_model(model, out, format: str = "saved_model") -> Path:
     if format == "onnx":
         require_onnx_converter()
     from seq2seq.layers.lstm import keras_loop_only  # here: the runner imports this module without Keras
+    from seq2seq.layers.recurrent import recurrent_dropout_off
 
     out.mkdir(parents=True, exist_ok=True)
     keras_format = "onnx" if format == "onnx" else "tf_saved_model"
     for graph, filename in zip((model.encoder_model, model.decoder_model), FORMATS[format]):
         # Keras' own loop: the fused training kernel's gradient is not part of an exported graph.
-        with warnings.catch_warnings(), keras_loop_only():
+        # No dropout masks: drawing one advances a seed variable, which a frozen graph cannot hold.
+        with warnings.catch_warnings(), keras_loop_only(), recurrent_dropout_off(model):
             warnings.simplefilter("ignore", FutureWarning)  # Keras' tf2onnx shim probes `np.object`, which warns on numpy 2
             graph.export(str(out / filename), format=keras_format, verbose=False, input_signature=input_signature(graph))
     encoder_file, decoder_file = FORMATS[format]

@@ -12,9 +12,9 @@ from seq2seq.layers.decoder import RecurrentDecoder
 from seq2seq.layers.encoder import RecurrentEncoder
 from seq2seq.layers.recurrent import state_names
 from seq2seq.models.inference import InferenceModel
-from seq2seq.metrics import TokenAccuracy  # noqa: F401  (registers the metric for loading)
-from seq2seq.optimizers import Adam  # noqa: F401  (registers the optimizer for loading)
-from seq2seq.saving import FORMAT_VERSION, write_atomically
+from seq2seq.training.metrics import TokenAccuracy  # noqa: F401  (registers the metric for loading)
+from seq2seq.training.optimizers import Adam  # noqa: F401  (registers the optimizer for loading)
+from seq2seq.models.format import FORMAT_VERSION, write_atomically
 
 ENCODER_INPUT, DECODER_INPUT = "encoder_tokens", "decoder_tokens"
 
@@ -197,20 +197,20 @@ class Seq2Seq(keras.Model):
 
         `progress(count)`, where given, hears after each batch how many more texts are done.
         """
-        from seq2seq.translator import search_config
+        from seq2seq.translation.translator import search_config
 
         return self.translator.search(texts, search_config(search, **overrides), progress)
 
     def encode_texts(self, texts, pooling: str = "final", batch_size: int = 256):
         """Sentence vectors `(len(texts), dim)` from the encoder: `final` states or `mean` of outputs."""
-        from seq2seq.sentence_vectors import encode_texts
+        from seq2seq.translation.sentence_vectors import encode_texts
 
         return encode_texts(self, texts, pooling, batch_size)
 
     @property
     def translator(self):
         """The `Translator` of this model: its compiled search functions, built once."""
-        from seq2seq.translator import Translator
+        from seq2seq.translation.translator import Translator
 
         if self._inference.translator is None:
             self._inference.translator = Translator(self)
@@ -218,7 +218,7 @@ class Seq2Seq(keras.Model):
 
     def evaluate_translations(self, pairs, search=None, **overrides) -> dict:
         """Corpus BLEU, chrF, TER and exact match of this model's translations of `pairs`' sources."""
-        from seq2seq.evaluation import evaluate_model
+        from seq2seq.evaluation.scores import evaluate_model
 
         return evaluate_model(self, pairs, search, **overrides)[0]
 
@@ -239,7 +239,7 @@ class Seq2Seq(keras.Model):
 
     @classmethod
     def from_config(cls, config: dict) -> "Seq2Seq":
-        from seq2seq.saving import check_format_version
+        from seq2seq.models.format import check_format_version
 
         check_format_version(config.get("format_version"))
         return cls(**config)

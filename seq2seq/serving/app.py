@@ -18,7 +18,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from seq2seq.errors import ConfigError, Seq2SeqError
 from seq2seq.serving.batcher import Batcher
 from seq2seq.serving.schema import SERVER_SETTINGS, AttentionRequest, TranslateRequest, search_config
-from seq2seq.translator import unknown_source_tokens
+from seq2seq.translation.translator import unknown_source_tokens
 from seq2seq.validation import require_positive_int
 
 PAGE = Path(__file__).with_name("page.html")
@@ -82,7 +82,7 @@ def create_app(model, settings: ServeSettings | None = None) -> FastAPI:
     @app.post("/attention")
     async def attention(request: AttentionRequest):
         """The greedy translation of `text` with its attention weights `(output tokens, source tokens)`."""
-        from seq2seq.attention_plot import attention_matrix, display_token
+        from seq2seq.evaluation.attention_plot import attention_matrix, display_token
 
         if not model.has_attention:
             raise RequestError("this model has no attention, so it has no attention weights.", status=409)

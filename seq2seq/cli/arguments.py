@@ -1,0 +1,100 @@
+"""What the sub-commands share: one-line usage errors, checked flag values, the search flags, input corpora."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import sys
+
+from seq2seq.errors import Seq2SeqError
+
+
+class UsageError(Seq2SeqError):
+    """A command-line argument is missing or invalid."""
+
+
+class Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line, raised rather than printed."""
+
+    def error(self, message):
+        raise UsageError(f"{self.prog}: {message} (see {self.prog} --help)")
+
+
+def checked_value(convert, accept, expected: str):
+    """An argparse `type` that converts a flag's text and refuses values `accept` rejects."""
+
+    def parse(text: str):
+        try:
+            value = convert(text)
+        except ValueError:
+            value = None
+        if value is None or not accept(value):
+            raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}")
+        return value
+
+    return parse
+
+
+positive_int = checked_value(int, lambda value: value >= 1, "a positive integer")
+port_number = checked_value(int, lambda value: 0 <= value <= 65535, "a port number from 0 to 65535")
+non_negative_float = checked_value(float, lambda value: value >= 0, "a number >= 0")
+
+
+def add_search_options(parser) -> None:
+    """The SearchConfig fields as flags (shared by every command that decodes)."""
+    search = parser.add_argument_group("search")
+    search.add_argument("--beam", type=positive_int, help="beam size (default 1: greedy search)")
+    search.add_argument("--nbest", type=positive_int, help="hypotheses printed per sentence (at most --beam)")
+    search.add_argument("--length-penalty", type=float, help="GNMT alpha: ((5 + length) / 6) ** alpha")
+    search.add_argument("--coverage-penalty", type=float,
+                        help="GNMT beta (beam, attention models): beta x sum of log(min(attention received, 1)) over the source")
+    search.add_argument("--min-length", type=int, help="tokens before the end may be chosen")
+    search.add_argument("--max-length", type=positive_int, help="most tokens per output (default: 2 x source + 10)")
+    search.add_argument("--no-repeat-ngram", type=int, help="forbid repeating n-grams of this size")
+    search.add_argument("--sample", action="store_true", default=None, help="draw tokens at random")
+    search.add_argument("--temperature", type=float)
+    search.add_argument("--top-k", type=int)
+    search.add_argument("--top-p", type=float)
+    search.add_argument("--seed", type=int, help="the same seed gives the same samples")
+    search.add_argument("--batch-size", type=positive_int, help="sentences decoded together (default 256)")
+    search.add_argument("--scores", action="store_true", help="print index, score and text per hypothesis")
+    search.add_argument("--strict", action="store_true", default=None, help="refuse tokens outside the vocabulary")
+
+
+def search_settings(args):
+    """A SearchConfig from the search flags that were given."""
+    from seq2seq.search.config import SearchConfig
+
+    names = [field.name for field in dataclasses.fields(SearchConfig) if getattr(args, field.name, None) is not None]
+    return SearchConfig().replace(**{name: getattr(args, name) for name in names})
+
+
+def read_corpus_given(command: str, data, source_file, target_file, **options):
+    """Read the corpus named on the command line: one file, or --source-file and --target-file."""
+    from seq2seq.data.corpus import read_corpus
+
+    if not (data or source_file or target_file):
+        raise UsageError(f"{command}: give a corpus file, or both --source-file and --target-file")
+    if data and (source_file or target_file):
+        raise UsageError(f"{command}: give a corpus file or --source-file and --target-file, not both")
+    if not data and not (source_file and target_file):
+        raise UsageError(f"{command}: --source-file and --target-file go together; give both")
+    return read_corpus(data, source_file=source_file, target_file=target_file, **options)
+
+
+def read_standard_input() -> list[str]:
+    """The lines of standard input; text that is not UTF-8 is a UsageError."""
+    try:
+        return list(sys.stdin)
+    except UnicodeDecodeError:
+        raise UsageError("seq2seq translate: standard input is not UTF-8 text") from None
+
+
+def print_hypotheses(results, detailed: bool, first_index: int = 0) -> None:
+    """One translation per line; or `index<TAB>score<TAB>text` per hypothesis."""
+    for index, hypotheses in enumerate(results, start=first_index):
+        if not detailed:
+            print(hypotheses[0].text if hypotheses else "", flush=True)
+            continue
+        for hypothesis in hypotheses:
+            print(f"{index}\t{hypothesis.score:.4f}\t{hypothesis.text}", flush=True)

@@ -1,0 +1,21 @@
+"""`seq2seq average`: the mean of several checkpoints' weights as one model file."""
+
+from __future__ import annotations
+
+
+def add_command(commands) -> None:
+    average = commands.add_parser("average", help="average the weights of several checkpoints of one run")
+    average.add_argument("checkpoints", nargs="+", help="checkpoint files (e.g. model.keras.checkpoints/epoch-*.keras)")
+    average.add_argument("--out", required=True, help="where to write the averaged model (.keras)")
+    average.set_defaults(run=run_average)
+
+
+def run_average(args) -> int:
+    from seq2seq.training.averaging import average_checkpoints
+    from seq2seq.models.format import prepare_model_destination
+
+    prepare_model_destination(args.out)
+    model = average_checkpoints(args.checkpoints)
+    model.save(args.out)
+    print(f"Averaged {len(args.checkpoints)} checkpoints into {args.out}.")
+    return 0

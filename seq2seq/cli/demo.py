@@ -1,0 +1,25 @@
+"""`seq2seq demo`: train on a built-in task generated on the spot (no download) and report held-out accuracy."""
+
+from __future__ import annotations
+
+from seq2seq.cli.arguments import positive_int
+
+
+def add_command(commands) -> None:
+    demo = commands.add_parser("demo", help="train on a built-in task (numbers in English words to French words, or digit sequences)")
+    demo.add_argument("--task", choices=("numbers", "reverse", "sort"), default="numbers",
+                      help="numbers: English number words to French (the default); reverse, sort: digit sequences, space tokens")
+    demo.add_argument("--out", default="demo-model.keras", help="where to save the model")
+    demo.add_argument("--epochs", type=positive_int, default=None, help="training epochs (default: the demo's own, 12)")
+    demo.add_argument("--seed", type=int, default=0)
+    demo.set_defaults(run=run_demo)
+
+
+def run_demo(args) -> int:
+    from seq2seq.training.demo import run_demo as demo
+    from seq2seq.training.threads import configure_training_threads
+
+    configure_training_threads()
+    options = {} if args.epochs is None else {"epochs": args.epochs}
+    demo(out=args.out, seed=args.seed, task=args.task, **options)
+    return 0

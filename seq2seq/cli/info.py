@@ -1,0 +1,41 @@
+"""`seq2seq info`: what a model file holds: architecture, vocabularies, parameters, training."""
+
+from __future__ import annotations
+
+
+def add_command(commands) -> None:
+    info = commands.add_parser("info", help="describe a model file")
+    info.add_argument("model")
+    info.set_defaults(run=run_info)
+
+
+def run_info(args) -> int:
+    from seq2seq.models.loading import load
+
+    model = load(args.model)
+    print(describe(model))
+    return 0
+
+
+def describe(model) -> str:
+    """A few lines: architecture, vocabularies, parameters, training data."""
+    config = model.model_config
+    inputs = "one-hot" if config.embedding_dim is None else f"embedding {config.embedding_dim}"
+    direction = "bidirectional " if config.bidirectional else ""
+    lines = [
+        f"architecture: preset {config.preset}",
+        f"  encoder: {config.layers} x {direction}{config.cell.upper()} {config.units}, {inputs} inputs, dropout {config.dropout}",
+        f"  bridge: {config.bridge}",
+        f"  decoder: {config.decoder_depth} x {config.cell.upper()} {config.decoder_units}, attention {config.attention}",
+        f"tokenizer: {config.tokenizer}{' (lower-cased)' if config.lowercase else ''}",
+        f"vocabulary: source {len(model.source_vocab)} tokens, target {len(model.target_vocab)} tokens",
+        f"parameters: {model.count_params():,}",
+        f"decoder states: {', '.join(model.state_names)}",
+    ]
+    lines.append("training:")
+    summary = {key: value for key, value in model.training_summary.items() if value not in ("", None)}
+    history = summary.pop("history", None)
+    lines += [f"  {key.replace('_', ' ')}: {value}" for key, value in summary.items()]
+    if history:
+        lines.append(f"  history: {', '.join(history)} for {len(next(iter(history.values())))} epochs")
+    return "\n".join(lines)

@@ -1,0 +1,72 @@
+"""`seq2seq translate`: texts from the command line or standard input, one model or an ensemble."""
+
+from __future__ import annotations
+
+import sys
+
+from seq2seq.cli.arguments import UsageError, add_search_options, print_hypotheses, read_standard_input, search_settings
+
+
+def add_command(commands) -> None:
+    translate = commands.add_parser("translate", help="translate texts with a trained model")
+    translate.add_argument("model", help="a model file written by seq2seq train; more .keras files after it decode as an ensemble")
+    translate.add_argument("texts", nargs="*", help="texts to translate (default: one per line from standard input)")
+    translate.add_argument("--interactive", action="store_true", help="type sentences at a prompt")
+    translate.add_argument("--plot-attention", metavar="IMAGE", help="draw the attention of one text's translation (.png, .svg, .pdf)")
+    add_search_options(translate)
+    translate.set_defaults(run=run_translate)
+
+
+def run_translate(args) -> int:
+    from seq2seq.translation.ensemble import load_ensemble
+    from seq2seq.cli.progress import shows_progress, translation_progress
+    from seq2seq.files import prepare_destination
+    from seq2seq.models.loading import load
+
+    search = search_settings(args)
+    if args.plot_attention:
+        prepare_destination(args.plot_attention)
+    paths = [args.model]
+    while args.texts and args.texts[0].endswith(".keras"):  # more models: an ensemble
+        paths.append(args.texts.pop(0))
+    if len(paths) > 1 and args.plot_attention:
+        raise UsageError("seq2seq translate: --plot-attention draws one model's attention; give one model file")
+    model = load(args.model) if len(paths) == 1 else load_ensemble(paths)
+    if args.plot_attention:
+        return plot_one_attention(model, args)
+    if args.interactive:
+        return interactive_loop(model, search, args.scores)
+    texts = args.texts or [line.rstrip("\n") for line in read_standard_input()]
+    with translation_progress(len(texts), shows_progress(len(texts), search.batch_size)) as progress:
+        results = model.translate_nbest(texts, search, progress=progress)
+    print_hypotheses(results, search.nbest > 1 or args.scores)
+    return 0
+
+
+def plot_one_attention(model, args) -> int:
+    from seq2seq.evaluation.attention_plot import plot_attention
+
+    if len(args.texts) != 1:
+        raise UsageError("seq2seq translate: --plot-attention draws one translation; give exactly one text")
+    print(plot_attention(model, args.texts[0], args.plot_attention, args.max_length))
+    print(f"Attention picture written to {args.plot_attention}.", file=sys.stderr)
+    return 0
+
+
+def interactive_loop(model, search, scores: bool) -> int:
+    """Read a sentence, print its translation, until end of input or an empty line."""
+    print("Type a sentence and press Enter; an empty line or Ctrl-D ends.", file=sys.stderr)
+    count = 0
+    while True:
+        try:
+            text = input("> ")
+        except EOFError:
+            break
+        except UnicodeDecodeError:
+            print("seq2seq: that line is not UTF-8 text; type it again.", file=sys.stderr)
+            continue
+        if not text.strip():
+            break
+        print_hypotheses(model.translate_nbest([text], search), search.nbest > 1 or scores, first_index=count)
+        count += 1
+    return 0

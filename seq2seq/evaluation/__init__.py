@@ -1,0 +1,1 @@
+"""Evaluation: translation scores (BLEU, chrF, TER), and the attention as numbers and pictures."""

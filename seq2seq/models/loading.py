@@ -1,0 +1,95 @@
+"""Loading a model file in Keras safe mode, after checking that it names no code to run."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+import zlib
+from pathlib import Path
+
+from seq2seq.errors import ModelFileError
+from seq2seq.models.format import MODEL_CLASS
+
+_TRUSTED_PACKAGES = ("keras", "seq2seq")
+
+
+def load(path):
+    """Load a model saved with `Seq2Seq.save`, in Keras safe mode (no code runs from the file).
+
+    Before Keras reads the file, its config.json is checked: the model must be a keras-seq2seq
+    model, and no object in it may be a Python lambda or come from a module outside Keras and
+    keras-seq2seq (unless registered with Keras in this process). That holds whatever Keras
+    version is installed.
+    """
+    import keras
+
+    from seq2seq.models.seq2seq import Seq2Seq
+
+    path = Path(path)
+    if not path.is_file():
+        raise ModelFileError(f"{path}: no such model file." if not path.exists() else f"{path}: is not a file.")
+    if not zipfile.is_zipfile(path):
+        raise ModelFileError(f"{path} is not a keras-seq2seq model file (it is not a .keras archive).")
+    if path.suffix != ".keras":
+        raise ModelFileError(f"{path}: a model file name must end with .keras; rename it.")
+    check_config_is_safe(path, read_config(path))
+    try:
+        model = keras.saving.load_model(path, safe_mode=True, compile=True)
+    except ModelFileError:
+        raise
+    except (zipfile.BadZipFile, EOFError, KeyError, OSError) as error:
+        raise ModelFileError(f"{path} is truncated or damaged and cannot be loaded ({error}).") from error
+    except Exception as error:  # Keras reports unknown classes and unsafe content as several types
+        first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise ModelFileError(f"{path} cannot be loaded as a keras-seq2seq model: {first_line}") from error
+    if not isinstance(model, Seq2Seq):
+        raise ModelFileError(f"{path} is a Keras model but not a keras-seq2seq model.")
+    return model
+
+
+def read_config(path) -> dict:
+    """The parsed config.json of a .keras archive, or ModelFileError if it is missing or damaged."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            config = json.loads(archive.read("config.json"))
+    except KeyError:
+        raise ModelFileError(f"{path} is not a keras-seq2seq model file (its archive holds no config.json).") from None
+    except (zipfile.BadZipFile, EOFError, OSError, zlib.error, RuntimeError, ValueError) as error:
+        raise ModelFileError(f"{path} is truncated or damaged and cannot be loaded ({error}).") from None
+    if not isinstance(config, dict):
+        raise ModelFileError(f"{path} is damaged: its config.json is not a mapping.")
+    return config
+
+
+def check_config_is_safe(path, config: dict) -> None:
+    """Refuse a config that is not a keras-seq2seq model's or that names code to run."""
+    if config.get("registered_name") != MODEL_CLASS:
+        raise ModelFileError(f"{path} is a Keras model but not a keras-seq2seq model.")
+    registered = None
+    for node in _objects(config):
+        if node.get("class_name") == "__lambda__":
+            raise ModelFileError(f"{path} holds a Python lambda function; it is refused because loading would run its code.")
+        module = node.get("module")
+        if isinstance(module, str) and module.split(".")[0] not in _TRUSTED_PACKAGES:
+            if registered is None:
+                import keras
+
+                registered = set(keras.saving.get_custom_objects())
+            if node.get("registered_name") not in registered:
+                raise ModelFileError(
+                    f"{path} names the Python module {module!r}, which is neither Keras nor keras-seq2seq; "
+                    "it is refused because loading could run its code."
+                )
+
+
+def _objects(value):
+    """Every mapping with a "class_name" in a parsed config, depth first."""
+    stack = [value]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, dict):
+            if "class_name" in value:
+                yield value
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)

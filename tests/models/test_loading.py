@@ -1,0 +1,173 @@
+"""Safe loading: a model file that carries code, or names classes outside Keras and keras-seq2seq, is refused."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+
+import keras
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests.conftest import tiny_model
+from seq2seq.cli import main
+from seq2seq.errors import ModelFileError
+from seq2seq.models.loading import load
+
+
+def rewrite_config(path, change) -> None:
+    """Rewrite the config.json inside the .keras archive at `path` with `change(config)`."""
+    with zipfile.ZipFile(path) as archive:
+        members = {name: archive.read(name) for name in archive.namelist()}
+    config = json.loads(members["config.json"])
+    change(config)
+    members["config.json"] = json.dumps(config).encode()
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+
+
+def marker_writer(marker):
+    """A Python lambda that writes `marker` when it runs, and passes its input through."""
+    return eval(f"lambda x: (__import__('pathlib').Path({str(marker)!r}).write_text('ran'), x)[1]")  # noqa: S307
+
+
+def lambda_layer_config(marker) -> dict:
+    """The config of a Lambda layer whose marshalled function writes `marker` when it runs."""
+    return keras.saving.serialize_keras_object(keras.layers.Lambda(marker_writer(marker), output_shape=(3,)))
+
+
+@pytest.fixture
+def saved(tmp_path):
+    path = tmp_path / "model.keras"
+    tiny_model().save(path)
+    return path
+
+
+def test_an_untouched_model_file_loads(saved):
+    assert load(saved).source_vocab.tokens == tiny_model().source_vocab.tokens
+
+
+def test_a_file_written_before_the_modules_moved_still_loads(tmp_path):
+    """Files name their classes' modules; those written when the metric and optimizer lived at the root load alike."""
+    from seq2seq.config import TrainConfig
+    from seq2seq.training.fit import compile_for_training
+
+    path = tmp_path / "old-layout.keras"
+    model = tiny_model()
+    compile_for_training(model, TrainConfig(label_smoothing=0.1))
+    model.save(path)
+    old_names = {"seq2seq.training.metrics": "seq2seq.metrics", "seq2seq.training.optimizers": "seq2seq.optimizers"}
+    renamed = []
+
+    def use_old_module_names(node):
+        if isinstance(node, dict):
+            if node.get("module") in old_names:
+                renamed.append(node["module"])
+                node["module"] = old_names[node["module"]]
+            for value in node.values():
+                use_old_module_names(value)
+        elif isinstance(node, list):
+            for value in node:
+                use_old_module_names(value)
+
+    rewrite_config(path, use_old_module_names)
+    assert set(renamed) == set(old_names)
+    loaded = load(path)
+    assert type(loaded.optimizer).__module__ == "seq2seq.training.optimizers"
+    assert loaded.translate(["Go.", "Who are you?"]) == model.translate(["Go.", "Who are you?"])
+
+
+def test_a_model_replaced_by_a_lambda_layer_is_refused_without_running_it(tmp_path, saved):
+    marker = tmp_path / "marker"
+    sequential = keras.Sequential([keras.Input((3,)), keras.layers.Lambda(marker_writer(marker))])
+    marker.unlink(missing_ok=True)  # building the layer may have run the function once
+    config = keras.saving.serialize_keras_object(sequential)
+    rewrite_config(saved, lambda old: (old.clear(), old.update(config)))
+    keras.saving.load_model(saved, safe_mode=False, compile=False)  # the payload is live: unsafe loading runs it
+    assert marker.read_text() == "ran"
+    marker.unlink()
+    with pytest.raises(ModelFileError, match="is a Keras model but not a keras-seq2seq model"):
+        load(saved)
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize("where", ["loss", "inside the model's settings"])
+def test_a_lambda_anywhere_in_a_seq2seq_model_file_is_refused(tmp_path, saved, where):
+    payload = lambda_layer_config(tmp_path / "marker")["config"]["function"]
+    assert payload["class_name"] == "__lambda__"
+
+    def change(config):
+        if where == "loss":
+            config["compile_config"] = {"loss": payload, "optimizer": "adam"}
+        else:
+            config["config"]["training_summary"]["note"] = payload
+
+    rewrite_config(saved, change)
+    with pytest.raises(ModelFileError, match="holds a Python lambda function; it is refused"):
+        load(saved)
+    assert not (tmp_path / "marker").exists()
+
+
+@pytest.mark.parametrize(
+    "change, expected",
+    [
+        (lambda c: c.update(module="os", class_name="system", registered_name="os>system"), "not a keras-seq2seq model"),
+        (lambda c: c.update(registered_name="seq2seq>NoSuchModel"), "not a keras-seq2seq model"),
+        (lambda c: c.update(compile_config={"optimizer": {"module": "os", "class_name": "system", "config": {}}}),
+         "names the Python module 'os', which is neither Keras nor keras-seq2seq"),
+        (lambda c: c.update(compile_config={"optimizer": {"module": "builtins", "class_name": "function", "config": "exec"}}),
+         "names the Python module 'builtins'"),
+        (lambda c: c.update(compile_config={"optimizer": {"module": "keras.optimizers", "class_name": "NoSuchOptimizer", "config": {}}}),
+         "cannot be loaded as a keras-seq2seq model: .*NoSuchOptimizer"),
+    ],
+    ids=["foreign-model-class", "unknown-model-class", "foreign-module", "builtins-function", "unknown-keras-class"],
+)
+def test_unknown_classes_and_modules_are_refused_with_one_line(saved, change, expected):
+    rewrite_config(saved, change)
+    with pytest.raises(ModelFileError, match=expected) as info:
+        load(saved)
+    assert "\n" not in str(info.value)
+
+
+def test_the_command_line_refuses_a_tampered_model_in_one_line(tmp_path, saved, capsys):
+    marker = tmp_path / "marker"
+    rewrite_config(saved, lambda config: config["config"]["training_summary"].update(note=lambda_layer_config(marker)))
+    assert main(["translate", str(saved), "Go."]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("seq2seq: error: ") and err.count("\n") == 1 and "Python lambda" in err
+    assert not marker.exists()
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.sampled_from(["class_name", "module", "config", "registered_name", "name", "tokens", "x"]), children, max_size=4),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=40, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(value=json_values, where=st.sampled_from(["whole", "model settings", "vocabulary", "compile"]))
+def test_any_json_in_the_config_is_refused_in_one_line_or_loads(saved, value, where):
+    """Whatever config.json holds, loading gives a model or one ModelFileError, never another error."""
+    original = saved.read_bytes()
+
+    def change(config):
+        if where == "whole":
+            config.clear()
+            config["x"] = value
+        elif where == "model settings":
+            config["config"]["model_config"] = value
+        elif where == "vocabulary":
+            config["config"]["source_vocab"] = value
+        else:
+            config["compile_config"] = value
+
+    try:
+        rewrite_config(saved, change)
+        load(saved)
+    except ModelFileError as error:
+        assert "\n" not in str(error)
+    finally:
+        saved.write_bytes(original)
