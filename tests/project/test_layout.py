@@ -126,3 +126,11 @@ def test_each_test_file_sits_where_its_module_sits():
 ])
 def test_a_test_files_module_is_found_from_its_path(test_file, module):
     assert module_under_test(TESTS / test_file, package_modules()) == module
+
+
+def test_the_former_single_module_paths_still_import():
+    from seq2seq.evaluation import evaluate_model, score_translations
+    from seq2seq.training import resume, train
+
+    assert train.__module__ == "seq2seq.training.fit" and resume.__module__ == "seq2seq.training.fit"
+    assert evaluate_model.__module__ == score_translations.__module__ == "seq2seq.evaluation.scores"
