@@ -11,7 +11,7 @@ demo: $(INSTALLED)
 
 # The core model tests again on the other Keras backends (the full suite runs on
 # TensorFlow; tests/integration/test_backends.py also loads each backend's files on every other).
-BACKEND_TESTS := tests/models/test_seq2seq.py
+BACKEND_TESTS := tests/models/test_seq2seq.py tests/models/test_precision.py
 
 # Two worker processes: much of the suite is single-threaded tracing of small models, so
 # the TensorFlow run takes about 12 minutes on 2 cores instead of 20.

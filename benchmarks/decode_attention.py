@@ -8,7 +8,8 @@ warm-up that compiles every shape (median of `--runs`). Each is measured side by
 the baseline of one uninterrupted search loop per batch (`Translator(model, compact=False)`),
 and the outputs are compared across backends and with the baseline. Last, the whole
 `seq2seq translate MODEL < sentences` process is timed on each backend, greedy and beam 5,
-and on three sentences (the start). Prints a table and writes JSON.
+and on three sentences (the start). The default batch is also measured in bfloat16 maths
+(`--precision bfloat16`), with its outputs compared to float32's. Prints a table and writes JSON.
 
     python benchmarks/decode_attention.py [--sentences 2000] [--runs 3] [--backends tensorflow,jax,torch]
 """
@@ -30,6 +31,7 @@ from common import RESULTS, ROOT, TATOEBA, machine, write_result
 
 BACKENDS = ("tensorflow", "jax", "torch")
 SETTINGS = [(64, 1), (64, 5), (256, 1), (256, 5)]  # (batch size, beam); 256 is the default batch
+BFLOAT16_SETTINGS = [(256, 1), (256, 5)]
 
 
 def sample_sources(data: Path, count: int) -> list[str]:
@@ -55,6 +57,20 @@ def trained_model(args) -> Path:
     return args.model
 
 
+def timed_search(translator, sources, config, runs: int) -> tuple[list[str], int, float]:
+    """The best translations, sentences per second (median of `runs` after a warm-up that compiles every shape), warm-up seconds."""
+    started = time.perf_counter()
+    found = translator.search(sources, config)
+    first = time.perf_counter() - started
+    seconds = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        translator.search(sources, config)
+        seconds.append(time.perf_counter() - started)
+    texts = [hypotheses[0].text if hypotheses else "" for hypotheses in found]
+    return texts, round(len(sources) / statistics.median(seconds)), round(first, 2)
+
+
 def measure_backend(args) -> dict:
     """Child: sentences per second of each setting, compacting and as one loop; the outputs."""
     import warnings
@@ -76,28 +92,37 @@ def measure_backend(args) -> dict:
         config = SearchConfig(beam=beam, batch_size=batch_size)
         row = {"batch_size": batch_size, "beam": beam}
         for name, translator in translators.items():
-            started = time.perf_counter()
-            found = translator.search(sources, config)  # compiles every shape
-            first = time.perf_counter() - started
-            seconds = []
-            for _ in range(args.runs):
-                started = time.perf_counter()
-                translator.search(sources, config)
-                seconds.append(time.perf_counter() - started)
-            texts = [hypotheses[0].text if hypotheses else "" for hypotheses in found]
+            texts, speed, first = timed_search(translator, sources, config, args.runs)
             outputs.setdefault(f"{batch_size}-{beam}", {})[name] = texts
-            row[name] = {"sentences_per_second": round(len(sources) / statistics.median(seconds)), "first_call_seconds": round(first, 2)}
+            row[name] = {"sentences_per_second": speed, "first_call_seconds": first}
         same = outputs[f"{batch_size}-{beam}"]
         row["identical_to_one_loop"] = sum(a == b for a, b in zip(same["compacting"], same["one loop"]))
         rows.append(row)
     Path(args.outputs).write_text(json.dumps({key: value["compacting"] for key, value in outputs.items()}))
-    return {"backend": keras.backend.backend(), "load_seconds": round(load_seconds, 2), "settings": rows}
+    return {"backend": keras.backend.backend(), "load_seconds": round(load_seconds, 2), "settings": rows,
+            "bfloat16": measure_bfloat16(args, sources, outputs)}
 
 
-def time_process(backend: str, model: Path, lines: list[str], beam: int) -> float:
-    """Wall seconds of `seq2seq translate MODEL --beam B < lines`, from start to exit."""
+def measure_bfloat16(args, sources, float32_outputs) -> list[dict]:
+    """The default batch in bfloat16 maths (`--precision bfloat16`): speed, and outputs equal to float32's."""
+    import seq2seq
+    from seq2seq.search.config import SearchConfig
+    from seq2seq.translation.translator import Translator
+
+    translator = Translator(seq2seq.load(args.model, precision="bfloat16"))
+    rows = []
+    for batch_size, beam in BFLOAT16_SETTINGS:
+        texts, speed, _ = timed_search(translator, sources, SearchConfig(beam=beam, batch_size=batch_size), args.runs)
+        float32_texts = float32_outputs[f"{batch_size}-{beam}"]["compacting"]
+        rows.append({"batch_size": batch_size, "beam": beam, "sentences_per_second": speed,
+                     "identical_to_float32": sum(a == b for a, b in zip(texts, float32_texts))})
+    return rows
+
+
+def time_process(backend: str, model: Path, lines: list[str], beam: int, *options: str) -> float:
+    """Wall seconds of `seq2seq translate MODEL --beam B [options] < lines`, from start to exit."""
     environment = {**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "3"}
-    command = [sys.executable, "-m", "seq2seq.cli", "translate", str(model), "--beam", str(beam)]
+    command = [sys.executable, "-m", "seq2seq.cli", "translate", str(model), "--beam", str(beam), *options]
     started = time.perf_counter()
     completed = subprocess.run(command, input="\n".join(lines) + "\n", capture_output=True, text=True, env=environment)
     seconds = time.perf_counter() - started
@@ -148,6 +173,8 @@ def main() -> int:
             "greedy": time_process(backend, model, sources, 1),
             "beam 5": time_process(backend, model, sources, 5),
             "three sentences": time_process(backend, model, sources[:3], 1),
+            "greedy bfloat16": time_process(backend, model, sources, 1, "--precision", "bfloat16"),
+            "beam 5 bfloat16": time_process(backend, model, sources, 5, "--precision", "bfloat16"),
         }
         outputs[backend] = json.loads((work / f"{backend}.json").read_text())
         results.append(row)
@@ -164,11 +191,16 @@ def main() -> int:
         for setting in row["settings"]:
             fast, slow = setting["compacting"]["sentences_per_second"], setting["one loop"]["sentences_per_second"]
             print(f"{row['backend']:11s} {setting['batch_size']:>5d} {setting['beam']:>4d} {fast:>7d} {slow:>9d} {fast / slow:>5.2f} {setting['identical_to_one_loop']:>5d}")
+    print(f"\n{'bfloat16':11s} {'batch':>5s} {'beam':>4s} {'sent/s':>7s} {'same as float32':>16s}")
+    for row in results:
+        for setting in row.get("bfloat16", []):
+            print(f"{row['backend']:11s} {setting['batch_size']:>5d} {setting['beam']:>4d} {setting['sentences_per_second']:>7d} {setting['identical_to_float32']:>16d}")
     print(f"\n{'backend':11s} {'load s':>7s} {'translate greedy s':>19s} {'beam 5 s':>9s} {'3 sentences s':>14s}")
     for row in results:
         if "error" not in row:
             seconds = row["process_seconds"]
             print(f"{row['backend']:11s} {row['load_seconds']:>7} {seconds['greedy']:>19} {seconds['beam 5']:>9} {seconds['three sentences']:>14}")
+            print(f"{'':11s} {'bfloat16':>7} {seconds['greedy bfloat16']:>19} {seconds['beam 5 bfloat16']:>9}")
 
     import keras
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from seq2seq.cli.arguments import UsageError, add_search_options, positive_int, read_corpus_given, search_settings
+from seq2seq.cli.arguments import add_precision_option, UsageError, add_search_options, positive_int, read_corpus_given, search_settings
 
 
 def add_command(commands) -> None:
@@ -17,6 +17,7 @@ def add_command(commands) -> None:
     evaluate.add_argument("--output", help="write source, hypothesis, references and chrF per line (TSV)")
     evaluate.add_argument("--attention-stats", action="store_true",
                           help="also report attention health: first-token weight, entropy, monotonicity")
+    add_precision_option(evaluate)
     add_search_options(evaluate)
     evaluate.set_defaults(run=run_evaluate)
 
@@ -41,7 +42,7 @@ def run_evaluate(args) -> int:
         prepare_destination(args.output)
     corpus = read_corpus_given("seq2seq evaluate", tests[0] if tests else None, args.source_file, args.target_file,
                                limit=args.limit, skip_bad_lines=args.skip_bad_lines)
-    model = load(args.model) if len(paths) == 1 else load_ensemble(paths)
+    model = load(args.model, args.precision) if len(paths) == 1 else load_ensemble(paths, args.precision)
     scores, rows = evaluate_model(model, corpus.pairs, search)
     attention = None
     if args.attention_stats:

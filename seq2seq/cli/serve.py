@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from seq2seq.cli.arguments import non_negative_float, port_number, positive_int
+from seq2seq.cli.arguments import add_precision_option, non_negative_float, port_number, positive_int
 
 
 def add_command(commands) -> None:
@@ -18,6 +18,7 @@ def add_command(commands) -> None:
     limits.add_argument("--max-batch", type=positive_int, default=64, help="most sentences decoded together (64)")
     limits.add_argument("--max-wait-ms", type=non_negative_float, default=5.0, help="longest a request waits to share a batch (5)")
     limits.add_argument("--no-batching", action="store_true", help="decode every request alone")
+    add_precision_option(serve)
     serve.set_defaults(run=run_serve)
 
 
@@ -26,7 +27,7 @@ def run_serve(args) -> int:
     from seq2seq.serving.server import listen, serve
 
     socket = listen(args.host, args.port)  # refuse a busy port before the model loads
-    model = load(args.model)
+    model = load(args.model, args.precision)
     settings = dict(max_texts=args.max_texts, max_chars=args.max_chars, max_batch=args.max_batch,
                     max_wait_ms=args.max_wait_ms, batching=not args.no_batching)
     print(f"Serving {args.model} on http://{args.host}:{args.port}/ (API docs at /docs); Ctrl-C stops.", file=sys.stderr)

@@ -3,27 +3,32 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
-from seq2seq.cli.arguments import UsageError, add_search_options, print_hypotheses, read_standard_input, search_settings
+from seq2seq.cli.arguments import add_precision_option, UsageError, add_search_options, print_hypotheses, read_standard_input, search_settings
 
 
 def add_command(commands) -> None:
     translate = commands.add_parser("translate", help="translate texts with a trained model")
-    translate.add_argument("model", help="a model file written by seq2seq train; more .keras files after it decode as an ensemble")
+    translate.add_argument("model", help="a model file written by seq2seq train (more .keras files after it decode as an ensemble), "
+                                          "or a directory written by seq2seq export (greedy, no Keras: a fast start)")
     translate.add_argument("texts", nargs="*", help="texts to translate (default: one per line from standard input)")
     translate.add_argument("--interactive", action="store_true", help="type sentences at a prompt")
     translate.add_argument("--plot-attention", metavar="IMAGE", help="draw the attention of one text's translation (.png, .svg, .pdf)")
+    add_precision_option(translate)
     add_search_options(translate)
     translate.set_defaults(run=run_translate)
 
 
 def run_translate(args) -> int:
+    search = search_settings(args)
+    if Path(args.model).is_dir():
+        return translate_exported(args, search)
     from seq2seq.translation.ensemble import load_ensemble
     from seq2seq.cli.progress import shows_progress, translation_progress
     from seq2seq.files import prepare_destination
     from seq2seq.models.loading import load
 
-    search = search_settings(args)
     if args.plot_attention:
         prepare_destination(args.plot_attention)
     paths = [args.model]
@@ -31,7 +36,7 @@ def run_translate(args) -> int:
         paths.append(args.texts.pop(0))
     if len(paths) > 1 and args.plot_attention:
         raise UsageError("seq2seq translate: --plot-attention draws one model's attention; give one model file")
-    model = load(args.model) if len(paths) == 1 else load_ensemble(paths)
+    model = load(args.model, args.precision) if len(paths) == 1 else load_ensemble(paths, args.precision)
     if args.plot_attention:
         return plot_one_attention(model, args)
     if args.interactive:
@@ -40,6 +45,24 @@ def run_translate(args) -> int:
     with translation_progress(len(texts), shows_progress(len(texts), search.batch_size)) as progress:
         results = model.translate_nbest(texts, search, progress=progress)
     print_hypotheses(results, search.nbest > 1 or args.scores)
+    return 0
+
+
+def translate_exported(args, search) -> int:
+    """A directory written by `seq2seq export`: greedy translation by onnxruntime or TensorFlow alone, no Keras."""
+    from seq2seq.export.exporter import MANIFEST
+    from seq2seq.export.runner import ExportedTranslator
+    from seq2seq.search.config import SearchConfig
+
+    if not (Path(args.model) / MANIFEST).is_file():
+        raise UsageError(f"seq2seq translate: {args.model} is a directory but not one written by seq2seq export (it has no {MANIFEST})")
+    greedy = SearchConfig().replace(max_length=search.max_length, batch_size=search.batch_size)
+    if search != greedy or args.scores or args.interactive or args.plot_attention or args.precision:
+        raise UsageError(f"seq2seq translate: {args.model} is an exported model, which translates greedily with only "
+                         "--max-length and --batch-size; give the .keras file for other options")
+    texts = args.texts or [line.rstrip("\n") for line in read_standard_input()]
+    for translation in ExportedTranslator(args.model).translate(texts, search.max_length, search.batch_size):
+        print(translation)
     return 0
 
 

@@ -3,8 +3,9 @@
     python -m seq2seq.export.runner EXPORTED_DIR "Go." "Who are you?"
 
 `ExportedTranslator(directory).translate(texts)` tokenizes with the exported vocabularies,
-runs the encoder once over the padded batch, then the decoder step until every sentence has
-ended (the end id, or 2 x source tokens + 10 tokens, as `Seq2Seq.translate` does).
+sorts the sentences by length into batches, runs the encoder once per batch, then the decoder
+step over the sentences still going until each has ended (the end id, or 2 x source tokens +
+10 tokens, as `Seq2Seq.translate` does). `seq2seq translate EXPORTED_DIR` runs the same.
 """
 
 from __future__ import annotations
@@ -59,6 +60,7 @@ class OnnxGraphs:
 
 
 GRAPHS = {"saved_model": SavedModelGraphs, "onnx": OnnxGraphs}
+BATCH_SIZE = 256  # sentences decoded together, as `seq2seq translate` does
 
 
 class ExportedTranslator:
@@ -71,36 +73,45 @@ class ExportedTranslator:
         self.target_vocab = Vocabulary.from_config(self.manifest["target_vocab"])
         self.graphs = GRAPHS[self.manifest["format"]](directory, self.manifest)
 
-    def translate(self, texts: list[str], max_length: int | None = None) -> list[str]:
-        """The greedy translation of each text."""
-        if not texts:
-            return []
+    def translate(self, texts: list[str], max_length: int | None = None, batch_size: int = BATCH_SIZE) -> list[str]:
+        """The greedy translation of each text, in batches of sentences of about equal length."""
         encoded = [self.source_vocab.encode(text) for text in texts]
-        source = np.zeros((len(texts), max(1, *map(len, encoded))), dtype=np.int32)  # padding id 0 is masked
-        for row, ids in enumerate(encoded):
-            source[row, : len(ids)] = ids
-        limits = np.array([max_length or 2 * len(ids) + 10 for ids in encoded])
-        return [self.target_vocab.decode(row) for row in self.greedy(source, limits)]
+        translations: list[str] = [""] * len(texts)
+        by_length = sorted(range(len(texts)), key=lambda row: len(encoded[row]))
+        for start in range(0, len(texts), batch_size):
+            rows = by_length[start : start + batch_size]
+            source = np.zeros((len(rows), max(1, *(len(encoded[row]) for row in rows))), dtype=np.int32)  # padding id 0 is masked
+            for position, row in enumerate(rows):
+                source[position, : len(encoded[row])] = encoded[row]
+            limits = np.array([max_length or 2 * len(encoded[row]) + 10 for row in rows])
+            for row, ids in zip(rows, self.greedy(source, limits)):
+                translations[row] = self.target_vocab.decode(ids)
+        return translations
 
     def greedy(self, source: np.ndarray, limits: np.ndarray) -> np.ndarray:
-        """Output ids `(batch, longest)`: the most probable token at each step, padding after the end."""
-        manifest = self.manifest
+        """Output ids `(batch, longest)`: the most probable token at each step, padding after the end.
+
+        A sentence leaves the batch when it ends, so each step runs only the sentences still going.
+        """
+        manifest, names = self.manifest, self.manifest["state_names"]
         encoded = dict(zip(manifest["encoder_outputs"], self.graphs.encode({"encoder_tokens": source})))
-        states = {name: encoded[name] for name in manifest["state_names"]}
-        memory = {name: encoded[name] for name in ("encoder_outputs", "encoder_mask") if name in encoded}
-        tokens = np.full((len(source),), manifest["start_id"], dtype=np.int32)
-        finished = limits <= 0
+        going = np.flatnonzero(limits > 0)  # the rows still decoding
+        states = [encoded[name][going] for name in names]
+        memory = {name: encoded[name][going] for name in ("encoder_outputs", "encoder_mask") if name in encoded}
+        tokens = np.full((len(going),), manifest["start_id"], dtype=np.int32)
         output = np.zeros((len(source), int(limits.max(initial=0))), dtype=np.int32)
         for index in range(output.shape[1]):
-            if finished.all():
+            if len(going) == 0:
                 break
-            outputs = self.graphs.step({"decoder_tokens": tokens[:, None], **states, **memory})
-            probabilities, new_states = outputs[0], outputs[1 : 1 + len(states)]
-            states = dict(zip(manifest["state_names"], new_states))
-            chosen = np.where(finished, 0, probabilities[:, -1].argmax(axis=-1)).astype(np.int32)
-            output[:, index] = chosen
-            finished |= (chosen == manifest["end_id"]) | (index + 1 >= limits)
-            tokens = chosen
+            outputs = self.graphs.step({"decoder_tokens": tokens[:, None], **dict(zip(names, states)), **memory})
+            states = outputs[1 : 1 + len(names)]
+            tokens = outputs[0][:, -1].argmax(axis=-1).astype(np.int32)
+            output[going, index] = tokens
+            keep = (tokens != manifest["end_id"]) & (index + 1 < limits[going])
+            if not keep.all():
+                going, tokens = going[keep], tokens[keep]
+                states = [state[keep] for state in states]
+                memory = {name: value[keep] for name, value in memory.items()}
         return output
 
 

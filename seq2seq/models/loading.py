@@ -13,8 +13,11 @@ from seq2seq.models.format import MODEL_CLASS
 _TRUSTED_PACKAGES = ("keras", "seq2seq")
 
 
-def load(path):
+def load(path, precision: str | None = None):
     """Load a model saved with `Seq2Seq.save`, in Keras safe mode (no code runs from the file).
+
+    `precision` (`float32` or `bfloat16`) sets what the model computes in; by default, what it
+    was saved with.
 
     Before Keras reads the file, its config.json is checked: the model must be a keras-seq2seq
     model, and no object in it may be a Python lambda or come from a module outside Keras and
@@ -25,6 +28,10 @@ def load(path):
 
     from seq2seq.models.seq2seq import Seq2Seq
 
+    if precision is not None:
+        from seq2seq.models.precision import check_precision
+
+        check_precision(precision)
     path = Path(path)
     if not path.is_file():
         raise ModelFileError(f"{path}: no such model file." if not path.exists() else f"{path}: is not a file.")
@@ -44,6 +51,8 @@ def load(path):
         raise ModelFileError(f"{path} cannot be loaded as a keras-seq2seq model: {first_line}") from error
     if not isinstance(model, Seq2Seq):
         raise ModelFileError(f"{path} is a Keras model but not a keras-seq2seq model.")
+    if precision is not None:
+        model.set_precision(precision)
     return model
 
 

@@ -156,6 +156,7 @@ def model_summary(model) -> dict:
         "tokenizer": {"name": tokenizer.name, "lowercase": tokenizer.lowercase},
         "vocabulary": {"source": len(model.source_vocab), "target": len(model.target_vocab)},
         "parameters": model.count_params(),
+        "precision": model.precision,
         "decoder_states": model.state_names,
         "training": training,
     }

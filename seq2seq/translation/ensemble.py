@@ -86,9 +86,9 @@ class Ensemble:
         return self.translator.search(texts, search_config(search, **overrides), progress)
 
 
-def load_ensemble(paths) -> Ensemble:
-    """An `Ensemble` of the model files at `paths`."""
+def load_ensemble(paths, precision: str | None = None) -> Ensemble:
+    """An `Ensemble` of the model files at `paths` (each computing in `precision`, if given)."""
     from seq2seq.models.loading import load
 
     paths = [str(path) for path in paths]
-    return Ensemble([load(path) for path in paths], names=paths)
+    return Ensemble([load(path, precision) for path in paths], names=paths)

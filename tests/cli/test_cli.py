@@ -77,6 +77,10 @@ def test_translate_and_info_work_on_a_saved_model(capsys, tmp_path, monkeypatch)
     status, out, _ = run_cli(capsys, "translate", str(path))
     assert status == 0 and out.splitlines() == model.translate(["Run!", "Go."])
 
+    status, out, _ = run_cli(capsys, "translate", str(path), "Go.", "Hi.", "--precision", "bfloat16")
+    model.set_precision("bfloat16")
+    assert status == 0 and out.splitlines() == model.translate(["Go.", "Hi."])
+
     status, out, _ = run_cli(capsys, "info", str(path))
     assert status == 0
     assert "preset classic" in out and "encoder: 1 x LSTM 7" in out and f"target {len(model.target_vocab)} tokens" in out

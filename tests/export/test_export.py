@@ -41,6 +41,16 @@ def test_the_exported_model_gives_the_keras_greedy_translations(model, exported)
     assert ExportedTranslator(exported).translate(SOURCES, max_length=3) == model.translate(SOURCES, max_length=3)
 
 
+def test_batches_of_sentences_of_about_equal_length_give_the_same_translations(model, exported):
+    texts = [text + " " + other for text in SOURCES for other in SOURCES[:3]]  # many lengths
+    assert ExportedTranslator(exported).translate(texts, batch_size=4) == model.translate(texts)
+
+
+def test_seq2seq_translate_runs_an_exported_directory(capsys, model, exported):
+    assert main(["translate", str(exported), *SOURCES, "--batch-size", "3"]) == 0
+    assert capsys.readouterr().out.splitlines() == model.translate(SOURCES)
+
+
 def test_the_manifest_names_the_graph_inputs_and_holds_the_vocabularies(model, exported):
     manifest = json.loads((exported / MANIFEST).read_text(encoding="utf-8"))
     assert manifest["decoder_inputs"] == [t.name for t in model.decoder_model.inputs]
@@ -87,3 +97,33 @@ def test_the_export_command_writes_a_directory_the_runner_reads(capsys, tmp_path
         assert main(argv) == 2
         err = capsys.readouterr().err
         assert err.count("\n") == 1 and expected in err, err
+
+
+CLI_WITH_MODULES_BLOCKED = """
+import sys
+
+for name in sys.argv[1].split(","):
+    sys.modules[name] = None  # as if not installed
+from seq2seq.cli import main
+sys.exit(main(["translate", *sys.argv[2:]]))
+"""
+
+
+def test_seq2seq_translate_on_an_onnx_export_needs_neither_keras_nor_tensorflow(tmp_path):
+    pytest.importorskip("onnxruntime")
+    pytest.importorskip("tf2onnx")
+    model = tiny_model(seed=3, attention="luong-general", embedding_dim=3)
+    out = export_model(model, tmp_path / "onnx", "onnx")
+    result = subprocess.run([sys.executable, "-c", CLI_WITH_MODULES_BLOCKED, "keras,tensorflow", str(out), *SOURCES],
+                            capture_output=True, text=True, env={"PATH": ""})
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.splitlines() == model.translate(SOURCES)
+
+
+def test_an_exported_directory_refuses_what_only_the_keras_model_does(capsys, tmp_path):
+    model = tiny_model(seed=4)
+    out = export_model(model, tmp_path / "saved", "saved_model")
+    assert main(["translate", str(out), "Go.", "--beam", "5"]) == 2
+    assert "translates greedily with only --max-length and --batch-size" in capsys.readouterr().err
+    assert main(["translate", str(tmp_path), "Go."]) == 2
+    assert "is a directory but not one written by seq2seq export" in capsys.readouterr().err

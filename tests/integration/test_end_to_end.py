@@ -79,3 +79,18 @@ def test_the_command_line_trains_translates_and_describes_a_model(tatoeba_path, 
 
     info = subprocess.run(command + ["info", str(model_path)], capture_output=True, text=True)
     assert "LSTM 32" in info.stdout and "800 pairs from" in info.stdout
+
+
+def test_bfloat16_translates_held_out_sentences_nearly_as_float32_does(trained, corpus_slice, tmp_path):
+    from seq2seq.evaluation.scores import evaluate_model
+
+    _, held_out = corpus_slice
+    path = tmp_path / "classic.keras"
+    trained.save(path)
+    full, half = load(path), load(path, precision="bfloat16")
+    full_scores, full_rows = evaluate_model(full, held_out)
+    half_scores, half_rows = evaluate_model(half, held_out)
+    same = sum(a["hypothesis"] == b["hypothesis"] for a, b in zip(full_rows, half_rows))
+    print(f"bfloat16: {same} of {len(full_rows)} identical; chrF {half_scores['chrf']} against {full_scores['chrf']}")
+    assert same >= 0.6 * len(full_rows)
+    assert abs(half_scores["chrf"] - full_scores["chrf"]) < 3

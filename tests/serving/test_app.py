@@ -62,6 +62,7 @@ def test_health_info_page_and_api_docs(client, model):
     assert info["has_attention"] is True and info["architecture"]["attention"] == "luong-general"
     assert info["vocabulary"] == {"source": len(model.source_vocab), "target": len(model.target_vocab)}
     assert info["tokenizer"] == {"name": "char", "lowercase": False}
+    assert info["precision"] == "float32"
     assert info["limits"]["max_texts"] == 5
     page = client.get("/")
     assert page.status_code == 200 and 'id="translate"' in page.text
