@@ -131,15 +131,20 @@ def time_process(backend: str, model: Path, lines: list[str], beam: int, *option
     return round(seconds, 2)
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def add_model_options(parser) -> None:
+    """The corpus, the benchmark model (trained if missing), the sentences and the runs (shared with start.py)."""
     parser.add_argument("--data", type=Path, default=TATOEBA)
     parser.add_argument("--pairs", type=int, default=20_000)
     parser.add_argument("--train-seconds", type=float, default=150)
     parser.add_argument("--sentences", type=int, default=2_000)
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--backends", default=",".join(BACKENDS))
     parser.add_argument("--model", type=Path, default=ROOT / "build" / "decode-attention.keras")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    add_model_options(parser)
+    parser.add_argument("--backends", default=",".join(BACKENDS))
     parser.add_argument("--out", type=Path, default=RESULTS / "decode-attention.json")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--sources", help=argparse.SUPPRESS)

@@ -16,5 +16,5 @@ def run_export(args) -> int:
     from seq2seq.models.loading import load
 
     out = export_model(load(args.model), args.out, args.format)
-    print(f"Exported {args.model} as {args.format} to {out}. Translate with: python -m seq2seq.export.runner {out} \"Go.\"")
+    print(f"Exported {args.model} as {args.format} to {out}. Translate with: seq2seq translate {out} \"Go.\"")
     return 0

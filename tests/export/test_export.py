@@ -86,7 +86,7 @@ def test_the_export_command_writes_a_directory_the_runner_reads(capsys, tmp_path
     path = tmp_path / "model.keras"
     model.save(path)
     assert main(["export", str(path), str(tmp_path / "out"), "--format", "saved_model"]) == 0
-    assert "python -m seq2seq.export.runner" in capsys.readouterr().out
+    assert f"Translate with: seq2seq translate {tmp_path / 'out'}" in capsys.readouterr().out
     assert ExportedTranslator(tmp_path / "out").translate(["Go."]) == model.translate(["Go."])
 
     for argv, expected in [
