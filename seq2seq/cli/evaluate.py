@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from seq2seq.cli.arguments import add_precision_option, UsageError, add_search_options, positive_int, read_corpus_given, search_settings
+from seq2seq.cli.arguments import UsageError, add_precision_option, add_search_options, positive_int, read_corpus_given, search_settings
 
 
 def add_command(commands) -> None:

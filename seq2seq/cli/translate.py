@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from seq2seq.cli.arguments import add_precision_option, UsageError, add_search_options, print_hypotheses, read_standard_input, search_settings
+from seq2seq.cli.arguments import UsageError, add_precision_option, add_search_options, print_hypotheses, read_standard_input, search_settings
 
 
 def add_command(commands) -> None:
