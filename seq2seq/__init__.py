@@ -34,10 +34,18 @@ _PUBLIC = {
 __all__ = sorted(_PUBLIC)
 
 
-def __getattr__(name):
-    if name in _PUBLIC:
-        return getattr(import_module(_PUBLIC[name]), name)
-    raise AttributeError(f"module 'seq2seq' has no attribute {name!r}")
+def lazy_attributes(package: str, names: dict[str, str]):
+    """A module `__getattr__` for `package` that imports each of `names` from its module on first use."""
+
+    def __getattr__(name):
+        if name in names:
+            return getattr(import_module(names[name]), name)
+        raise AttributeError(f"module {package!r} has no attribute {name!r}")
+
+    return __getattr__
+
+
+__getattr__ = lazy_attributes(__name__, _PUBLIC)
 
 
 def __dir__():

@@ -65,7 +65,7 @@ def add_precision_option(parser) -> None:
     """`--precision`: what the model computes in while it translates."""
     parser.add_argument("--precision", choices=["float32", "bfloat16"],
                         help="float32, or bfloat16 maths over float32 weights: faster on CPUs with bfloat16 "
-                             "units, translations may differ slightly (default: as the model was saved)")
+                             "units, translations may differ slightly (default float32)")
 
 
 def search_settings(args):

@@ -16,8 +16,8 @@ _TRUSTED_PACKAGES = ("keras", "seq2seq")
 def load(path, precision: str | None = None):
     """Load a model saved with `Seq2Seq.save`, in Keras safe mode (no code runs from the file).
 
-    `precision` (`float32` or `bfloat16`) sets what the model computes in; by default, what it
-    was saved with.
+    `precision` (`float32`, the default, or `bfloat16`) sets what the model computes in; a file
+    stores no precision.
 
     Before Keras reads the file, its config.json is checked: the model must be a keras-seq2seq
     model, and no object in it may be a Python lambda or come from a module outside Keras and

@@ -5,7 +5,7 @@ the step function it runs per sentence (`expansion`). The names below import laz
 a `SearchConfig` loads no Keras.
 """
 
-from importlib import import_module
+from seq2seq import lazy_attributes
 
 _NAMES = {
     "BeamSearch": "seq2seq.search.beam",
@@ -28,10 +28,7 @@ def make_strategy(config, seed_generator=None):
     return GreedySearch()
 
 
-def __getattr__(name):
-    if name in _NAMES:
-        return getattr(import_module(_NAMES[name]), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = lazy_attributes(__name__, _NAMES)
 
 
 __all__ = ["BeamSearch", "GreedySearch", "Sampling", "SearchConfig", "make_strategy"]

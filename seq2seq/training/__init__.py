@@ -4,13 +4,7 @@
 the parts they put together.
 """
 
-from importlib import import_module
+from seq2seq import lazy_attributes
 
 # When this package was one module, these were its names; they still import from here, lazily.
-_FORMER_NAMES = {"train": "seq2seq.training.fit", "resume": "seq2seq.training.fit"}
-
-
-def __getattr__(name):
-    if name in _FORMER_NAMES:
-        return getattr(import_module(_FORMER_NAMES[name]), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = lazy_attributes(__name__, {"train": "seq2seq.training.fit", "resume": "seq2seq.training.fit"})
