@@ -23,3 +23,7 @@ class UnknownTokensError(Seq2SeqError, ValueError):
 
 class UnknownTokensWarning(UserWarning):
     """Source tokens outside the vocabulary were read as the unknown token."""
+
+
+class TextError(Seq2SeqError, ValueError):
+    """Input text is not valid Unicode (bytes that are not UTF-8, or a lone surrogate)."""
