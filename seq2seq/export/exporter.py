@@ -1,9 +1,12 @@
 """`export_model(model, out, format)`: the classic inference models as SavedModels or ONNX, plus a manifest.
 
 The directory holds `encoder` and `decoder` graphs (the `encoder_model` and `decoder_model`
-of the Keras model: source ids to initial states, and one decoder step) and
+of the Keras model: source ids to initial states, and one decoder step),
 `seq2seq-export.json`, which names every input and output in order and holds both
-vocabularies with their tokenizer settings, so `runner.py` needs nothing else.
+vocabularies with their tokenizer settings, so `runner.py` needs nothing else, and
+`checksums.sha256`, the digest of every other file. It is written into a temporary sibling
+folder and renamed into place at the end (`staging.py`), after the graphs have passed the
+runner's own checks.
 """
 
 from __future__ import annotations
@@ -13,9 +16,15 @@ import warnings
 from pathlib import Path
 
 from seq2seq.errors import Seq2SeqError
+from seq2seq.export.checksums import write_checksums
+from seq2seq.export.manifest import FORMATS, MANIFEST, ExportedModelError
+from seq2seq.export.onnx_ops import check_onnx_file
+from seq2seq.export.saved_model_ops import check_saved_model
+from seq2seq.export.staging import staged_directory
 
-MANIFEST = "seq2seq-export.json"
-FORMATS = {"saved_model": ("encoder", "decoder"), "onnx": ("encoder.onnx", "decoder.onnx")}
+__all__ = ["FORMATS", "GRAPH_CHECKS", "MANIFEST", "ExportError", "export_model"]
+# what the runner checks before loading a graph
+GRAPH_CHECKS = {"saved_model": check_saved_model, "onnx": check_onnx_file}
 ONNX_HINT = 'ONNX export needs tf2onnx and onnx; install them with: pip install "keras-seq2seq[export]"'
 
 
@@ -23,19 +32,37 @@ class ExportError(Seq2SeqError):
     """A model cannot be exported as asked."""
 
 
-def export_model(model, out, format: str = "saved_model") -> Path:
-    """Write `model`'s encoder and decoder step graphs and its manifest into the new directory `out`."""
+def export_model(model, out, format: str = "saved_model", overwrite: bool = False) -> Path:
+    """Write `model`'s encoder and decoder step graphs, manifest and checksums as the directory `out`.
+
+    `out` must be absent or empty, or, with `overwrite`, an earlier export, which is replaced
+    only once the new one is complete.
+    """
     if format not in FORMATS:
         raise ExportError(f"unknown export format {format!r}; choose one of: {', '.join(FORMATS)}.")
-    out = Path(out)
-    if out.exists() and (not out.is_dir() or any(out.iterdir())):
-        raise ExportError(f"{out} already exists and is not an empty directory; remove it or choose another.")
     if format == "onnx":
         require_onnx_converter()
+    out = Path(out)
+    with staged_directory(out, MANIFEST, overwrite, ExportError) as staging:
+        write_graphs(model, staging, format)
+        encoder, decoder = FORMATS[format]
+        manifest = {**export_manifest(model), "format": format, "encoder": encoder, "decoder": decoder}
+        (staging / MANIFEST).write_text(json.dumps(manifest, indent=1, ensure_ascii=False), encoding="utf-8")
+        try:
+            for filename in FORMATS[format]:
+                GRAPH_CHECKS[format](staging / filename)
+        except ExportedModelError as error:
+            raise ExportError(f"the exported graphs would be refused by the runner ({error}); "
+                              "please report this.") from None
+        write_checksums(staging)
+    return out
+
+
+def write_graphs(model, out: Path, format: str) -> None:
+    """The encoder and decoder step models as graphs of `format` in `out`."""
     from seq2seq.layers.lstm import keras_loop_only  # here: the runner imports this module without Keras
     from seq2seq.layers.recurrent import recurrent_dropout_off
 
-    out.mkdir(parents=True, exist_ok=True)
     keras_format = "onnx" if format == "onnx" else "tf_saved_model"
     for graph, filename in zip((model.encoder_model, model.decoder_model), FORMATS[format]):
         # Keras' own loop: the fused training kernel's gradient is not part of an exported graph.
@@ -43,10 +70,6 @@ def export_model(model, out, format: str = "saved_model") -> Path:
         with warnings.catch_warnings(), keras_loop_only(), recurrent_dropout_off(model):
             warnings.simplefilter("ignore", FutureWarning)  # Keras' tf2onnx shim probes `np.object`, which warns on numpy 2
             graph.export(str(out / filename), format=keras_format, verbose=False, input_signature=input_signature(graph))
-    encoder_file, decoder_file = FORMATS[format]
-    manifest = {**export_manifest(model), "format": format, "encoder": encoder_file, "decoder": decoder_file}
-    (out / MANIFEST).write_text(json.dumps(manifest, indent=1, ensure_ascii=False), encoding="utf-8")
-    return out
 
 
 def input_signature(graph) -> list:

@@ -6,18 +6,30 @@
 sorts the sentences by length into batches, runs the encoder once per batch, then the decoder
 step over the sentences still going until each has ended (the end id, or 2 x source tokens +
 10 tokens, as `Seq2Seq.translate` does). `seq2seq translate EXPORTED_DIR` runs the same.
+
+An exported directory is data from wherever it came from, so nothing in it runs before it is
+checked: its checksum list (`checksums.py`), its manifest (`manifest.py`) and the operations
+of its graphs (`saved_model_ops.py`, `onnx_ops.py`). Each refusal is one `ExportedModelError`
+line naming the file.
 """
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
 import numpy as np
 
-from seq2seq.data.vocabulary import Vocabulary
-from seq2seq.export.exporter import MANIFEST
+from seq2seq.errors import Seq2SeqError
+from seq2seq.export.checksums import verify_checksums
+from seq2seq.export.exporter import GRAPH_CHECKS, MANIFEST
+from seq2seq.export.manifest import ExportedModelError, read_manifest
+
+
+def first_line(error: Exception) -> str:
+    """The first line of an error from TensorFlow or onnxruntime, whose messages run to many."""
+    text = str(error).strip()
+    return text.splitlines()[0][:300] if text else type(error).__name__
 
 
 class SavedModelGraphs:
@@ -27,18 +39,22 @@ class SavedModelGraphs:
         import tensorflow as tf
 
         self.tf = tf
-        self.encoder = tf.saved_model.load(str(directory / manifest["encoder"])).signatures["serving_default"]
-        self.decoder = tf.saved_model.load(str(directory / manifest["decoder"])).signatures["serving_default"]
+        self.paths = {}
+        for role in ("encoder", "decoder"):
+            path = self.paths[role] = directory / manifest[role]
+            try:
+                graph = tf.saved_model.load(str(path)).signatures["serving_default"]
+            except Exception as error:  # TensorFlow reports a bad SavedModel as many types
+                raise ExportedModelError(f"{path}: cannot be loaded by TensorFlow: {first_line(error)}") from None
+            inputs, outputs = set(graph.structured_input_signature[1]), set(graph.structured_outputs)
+            expected = {f"output_{index}" for index in range(len(manifest[f"{role}_outputs"]))}
+            if inputs != set(manifest[f"{role}_inputs"]) or outputs != expected:
+                raise ExportedModelError(f"{path}: its inputs and outputs are not those {MANIFEST} names.")
+            setattr(self, role, graph)
 
-    def run(self, graph, feeds: dict) -> list[np.ndarray]:
-        outputs = graph(**{name: self.tf.constant(value) for name, value in feeds.items()})
+    def run(self, role: str, feeds: dict) -> list[np.ndarray]:
+        outputs = getattr(self, role)(**{name: self.tf.constant(value) for name, value in feeds.items()})
         return [outputs[f"output_{index}"].numpy() for index in range(len(outputs))]
-
-    def encode(self, feeds: dict) -> list[np.ndarray]:
-        return self.run(self.encoder, feeds)
-
-    def step(self, feeds: dict) -> list[np.ndarray]:
-        return self.run(self.decoder, feeds)
 
 
 class OnnxGraphs:
@@ -49,14 +65,20 @@ class OnnxGraphs:
 
         options = onnxruntime.SessionOptions()
         options.log_severity_level = 3  # errors only
-        self.encoder = onnxruntime.InferenceSession(str(directory / manifest["encoder"]), options, providers=["CPUExecutionProvider"])
-        self.decoder = onnxruntime.InferenceSession(str(directory / manifest["decoder"]), options, providers=["CPUExecutionProvider"])
+        self.paths = {}
+        for role in ("encoder", "decoder"):
+            path = self.paths[role] = directory / manifest[role]
+            try:
+                session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+            except Exception as error:  # onnxruntime reports a bad model as several types
+                raise ExportedModelError(f"{path}: cannot be loaded by onnxruntime: {first_line(error)}") from None
+            inputs, outputs = {node.name for node in session.get_inputs()}, session.get_outputs()
+            if inputs != set(manifest[f"{role}_inputs"]) or len(outputs) != len(manifest[f"{role}_outputs"]):
+                raise ExportedModelError(f"{path}: its inputs and outputs are not those {MANIFEST} names.")
+            setattr(self, role, session)
 
-    def encode(self, feeds: dict) -> list[np.ndarray]:
-        return self.encoder.run(None, feeds)
-
-    def step(self, feeds: dict) -> list[np.ndarray]:
-        return self.decoder.run(None, feeds)
+    def run(self, role: str, feeds: dict) -> list[np.ndarray]:
+        return getattr(self, role).run(None, feeds)
 
 
 GRAPHS = {"saved_model": SavedModelGraphs, "onnx": OnnxGraphs}
@@ -67,11 +89,27 @@ class ExportedTranslator:
     """Greedy batched translation with a directory written by `seq2seq export`."""
 
     def __init__(self, directory):
+        """Check everything in `directory` (see docs/export.md) before any graph is loaded or run.
+
+        A directory that is not an export, or is damaged or altered, raises `ExportedModelError`
+        with one line naming the file and what was expected.
+        """
         directory = Path(directory)
-        self.manifest = json.loads((directory / MANIFEST).read_text(encoding="utf-8"))
-        self.source_vocab = Vocabulary.from_config(self.manifest["source_vocab"])
-        self.target_vocab = Vocabulary.from_config(self.manifest["target_vocab"])
+        if not (directory / MANIFEST).is_file():
+            raise ExportedModelError(f"{directory} is not a directory written by seq2seq export "
+                                     f"(it has no {MANIFEST}).")
+        verify_checksums(directory)
+        self.manifest, self.source_vocab, self.target_vocab = read_manifest(directory)
+        for role in ("encoder", "decoder"):
+            GRAPH_CHECKS[self.manifest["format"]](directory / self.manifest[role])
         self.graphs = GRAPHS[self.manifest["format"]](directory, self.manifest)
+
+    def run(self, role: str, feeds: dict) -> list[np.ndarray]:
+        """The outputs of the encoder or decoder graph; a graph that fails gives one line naming its file."""
+        try:
+            return self.graphs.run(role, feeds)
+        except Exception as error:  # a graph that does not fit its manifest fails inside the runtime
+            raise ExportedModelError(f"{self.graphs.paths[role]}: running it failed: {first_line(error)}") from None
 
     def translate(self, texts: list[str], max_length: int | None = None, batch_size: int = BATCH_SIZE) -> list[str]:
         """The greedy translation of each text, in batches of sentences of about equal length."""
@@ -94,7 +132,7 @@ class ExportedTranslator:
         A sentence leaves the batch when it ends, so each step runs only the sentences still going.
         """
         manifest, names = self.manifest, self.manifest["state_names"]
-        encoded = dict(zip(manifest["encoder_outputs"], self.graphs.encode({"encoder_tokens": source})))
+        encoded = dict(zip(manifest["encoder_outputs"], self.run("encoder", {"encoder_tokens": source})))
         going = np.flatnonzero(limits > 0)  # the rows still decoding
         states = [encoded[name][going] for name in names]
         memory = {name: encoded[name][going] for name in ("encoder_outputs", "encoder_mask") if name in encoded}
@@ -103,7 +141,7 @@ class ExportedTranslator:
         for index in range(output.shape[1]):
             if len(going) == 0:
                 break
-            outputs = self.graphs.step({"decoder_tokens": tokens[:, None], **dict(zip(names, states)), **memory})
+            outputs = self.run("decoder", {"decoder_tokens": tokens[:, None], **dict(zip(names, states)), **memory})
             states = outputs[1 : 1 + len(names)]
             tokens = outputs[0][:, -1].argmax(axis=-1).astype(np.int32)
             output[going, index] = tokens
@@ -121,7 +159,12 @@ def main(argv: list[str] | None = None) -> int:
         print("usage: python -m seq2seq.export.runner EXPORTED_DIR [TEXT ...] (default: one text per line from standard input)", file=sys.stderr)
         return 2
     texts = argv[1:] or [line.rstrip("\n") for line in sys.stdin]
-    for translation in ExportedTranslator(argv[0]).translate(texts):
+    try:
+        translations = ExportedTranslator(argv[0]).translate(texts)
+    except Seq2SeqError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    for translation in translations:
         print(translation)
     return 0
 

@@ -11,6 +11,14 @@ from seq2seq.errors import ModelFileError
 from seq2seq.models.format import MODEL_CLASS
 
 _TRUSTED_PACKAGES = ("keras", "seq2seq")
+# config.json holds the model's settings and both vocabularies with their subword models: a few
+# MB for the largest vocabularies in use (two 100,000-token lists and SentencePiece models come
+# to about 10 MB). Anything larger is not a keras-seq2seq model file and is refused before it is
+# read, so a small archive cannot make loading allocate gigabytes.
+MOST_CONFIG_BYTES = 64 << 20
+# Keras stores members uncompressed (about 1:1); a member far larger than it is stored is a
+# decompression bomb. Keras refuses those only above 4 GiB; here, above MOST_CONFIG_BYTES.
+MOST_EXPANSION = 100
 
 
 def load(path, precision: str | None = None):
@@ -57,10 +65,17 @@ def load(path, precision: str | None = None):
 
 
 def read_config(path) -> dict:
-    """The parsed config.json of a .keras archive, or ModelFileError if it is missing or damaged."""
+    """The parsed config.json of a .keras archive, or ModelFileError if it is missing, damaged or too large.
+
+    Sizes are checked from the archive's directory before anything is decompressed, and the
+    member is read through a bounded reader, so a header that lies about its size cannot make
+    this read more than `MOST_CONFIG_BYTES`.
+    """
     try:
         with zipfile.ZipFile(path) as archive:
-            config = json.loads(archive.read("config.json"))
+            check_member_sizes(path, archive)
+            with archive.open("config.json") as member:
+                config = json.loads(read_bounded(path, member))
     except KeyError:
         raise ModelFileError(f"{path} is not a keras-seq2seq model file (its archive holds no config.json).") from None
     except (zipfile.BadZipFile, EOFError, OSError, zlib.error, RuntimeError, ValueError) as error:
@@ -68,6 +83,30 @@ def read_config(path) -> dict:
     if not isinstance(config, dict):
         raise ModelFileError(f"{path} is damaged: its config.json is not a mapping.")
     return config
+
+
+def read_bounded(path, member) -> bytes:
+    """A member's bytes, read in small pieces (each inflated alone) and refused past `MOST_CONFIG_BYTES`."""
+    pieces, size = [], 0
+    while piece := member.read(1 << 16):
+        size += len(piece)
+        if size > MOST_CONFIG_BYTES:
+            raise ModelFileError(f"{path}: its config.json is larger than {MOST_CONFIG_BYTES:,} bytes; "
+                                 "it is not a keras-seq2seq model file.")
+        pieces.append(piece)
+    return b"".join(pieces)
+
+
+def check_member_sizes(path, archive: zipfile.ZipFile) -> None:
+    """Refuse a config.json over `MOST_CONFIG_BYTES`, and any large member that expands over `MOST_EXPANSION` times."""
+    config = archive.getinfo("config.json")
+    if config.file_size > MOST_CONFIG_BYTES:
+        raise ModelFileError(f"{path}: its config.json declares {config.file_size:,} bytes, more than the "
+                             f"{MOST_CONFIG_BYTES:,} a model's settings and vocabularies need; it is refused unread.")
+    for member in archive.infolist():
+        if member.file_size > MOST_CONFIG_BYTES and member.file_size > MOST_EXPANSION * member.compress_size:
+            raise ModelFileError(f"{path}: its member {member.filename} declares {member.file_size:,} bytes stored in "
+                                 f"{member.compress_size:,}, a decompression bomb; it is refused unread.")
 
 
 def check_config_is_safe(path, config: dict) -> None:

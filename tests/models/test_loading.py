@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import time
+import tracemalloc
 import zipfile
 
 import keras
@@ -10,10 +12,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import tiny_model
+from tests.conftest import one_line_error, tiny_model
 from seq2seq.cli import main
 from seq2seq.errors import ModelFileError
-from seq2seq.models.loading import load
+from seq2seq.models.loading import MOST_CONFIG_BYTES, load
 
 
 def rewrite_config(path, change) -> None:
@@ -171,3 +173,55 @@ def test_any_json_in_the_config_is_refused_in_one_line_or_loads(saved, value, wh
         assert "\n" not in str(error)
     finally:
         saved.write_bytes(original)
+
+
+def spaces_archive(path, megabytes: int) -> None:
+    """A .keras-named zip whose config.json is `megabytes` MB of spaces (about 1,000 times smaller compressed)."""
+    chunk = b" " * (1 << 20)
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        with archive.open("config.json", "w") as member:
+            for _ in range(megabytes):
+                member.write(chunk)
+
+
+def test_a_config_bomb_is_refused_unread_in_one_line(tmp_path, capsys):
+    path = tmp_path / "bomb.keras"
+    spaces_archive(path, 100)
+    assert path.stat().st_size < 1 << 20
+    tracemalloc.start()
+    started = time.perf_counter()
+    message = one_line_error(ModelFileError, load, path)
+    seconds, (_, peak) = time.perf_counter() - started, tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert f"its config.json declares {100 << 20:,} bytes, more than the {MOST_CONFIG_BYTES:,}" in message
+    assert peak < 5 << 20 and seconds < 2, (peak, seconds)  # refused from the archive's directory, nothing inflated
+    assert main(["info", str(path)]) == 2
+    assert capsys.readouterr().err == f"seq2seq: error: {message}\n"
+
+
+def test_a_config_whose_header_lies_about_its_size_is_not_read_past_it(tmp_path):
+    """Declared 5 bytes, 100 MB inside: the bounded reader stops at 5 and the damage is named."""
+    path = tmp_path / "liar.keras"
+    spaces_archive(path, 100)
+    data = bytearray(path.read_bytes())
+    for at in (data.index(b"PK\x03\x04") + 22, data.rindex(b"PK\x01\x02") + 24):  # local and central headers
+        data[at : at + 4] = (5).to_bytes(4, "little")
+    path.write_bytes(bytes(data))
+    assert zipfile.ZipFile(path).getinfo("config.json").file_size == 5
+    tracemalloc.start()
+    message = one_line_error(ModelFileError, load, path)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert "is truncated or damaged" in message and peak < 5 << 20, (message, peak)
+
+
+def test_a_weights_member_that_inflates_a_hundredfold_is_refused_unread(saved, tmp_path):
+    bomb = tmp_path / "weights-bomb.keras"
+    with zipfile.ZipFile(saved) as source, zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name in source.namelist():
+            if name != "model.weights.h5":
+                archive.writestr(name, source.read(name))
+        with archive.open("model.weights.h5", "w") as member:
+            for _ in range(80):
+                member.write(bytes(1 << 20))
+    assert "its member model.weights.h5 declares" in one_line_error(ModelFileError, load, bomb)
