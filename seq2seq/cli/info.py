@@ -1,19 +1,34 @@
-"""`seq2seq info`: what a model file holds: architecture, vocabularies, parameters, training."""
+"""`seq2seq info [M.keras]`: the device this machine trains on, and what a model file holds.
+
+The first line names the backend's device (`seq2seq.devices`), with a hint where a GPU sits
+unused; `--backends` asks every installed backend in turn. Given a model file, its
+architecture, vocabularies, parameters and training follow.
+"""
 
 from __future__ import annotations
 
 
 def add_command(commands) -> None:
-    info = commands.add_parser("info", help="describe a model file")
-    info.add_argument("model")
+    info = commands.add_parser("info", help="say which device trains here, and describe a model file")
+    info.add_argument("model", nargs="?", help="a model file (.keras) to describe")
+    info.add_argument("--backends", action="store_true", help="also ask each installed backend which device it uses")
     info.set_defaults(run=run_info)
 
 
 def run_info(args) -> int:
-    from seq2seq.models.loading import load
+    from seq2seq.devices import device_line, probe_backends
 
-    model = load(args.model)
-    print(describe(model))
+    model = None
+    if args.model:
+        from seq2seq.models.loading import load
+
+        model = load(args.model)  # first: a bad file is the one error line, before any device is asked
+    print(device_line())
+    if args.backends:
+        for backend, phrase in probe_backends().items():
+            print(f"  KERAS_BACKEND={backend}: {phrase}")
+    if model is not None:
+        print(describe(model))
     return 0
 
 
