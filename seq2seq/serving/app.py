@@ -1,97 +1,91 @@
 """The HTTP service: POST /translate, POST /attention, GET /health, GET /info and a web page at /.
 
 `create_app(model, ServeSettings())` returns a FastAPI application over one loaded model.
-Every model call runs in one worker thread (see `batcher.py`); every client mistake is
-answered with a 4xx status and `{"error": "<one sentence>"}`, never a 500.
+Every model call runs in one worker thread (see `batcher.py`). A request is checked whole
+before it waits for the worker (text policy, caps, work budget: `limits.py`); it then waits
+at most its deadline, and is dropped as soon as its client disconnects. Every client mistake
+is answered with a 4xx status and `{"error": "<one sentence>"}` (`refusals.py`); what reaches
+the application at all passes `guard.py` (Host header, token, body size and read time).
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
-from dataclasses import dataclass
 from pathlib import Path
 
 from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse
 
-from seq2seq.errors import ConfigError, Seq2SeqError
 from seq2seq.serving.batcher import Batcher
-from seq2seq.serving.schema import SERVER_SETTINGS, AttentionRequest, TranslateRequest, search_config
-from seq2seq.translation.translator import unknown_source_tokens
-from seq2seq.validation import require_positive_int
+from seq2seq.serving.guard import Guard
+from seq2seq.serving.limits import (
+    RequestError,
+    ServeSettings,
+    check_search,
+    check_unknown,
+    check_work,
+    checked_texts,
+    source_ids,
+)
+from seq2seq.serving.refusals import add_error_handlers, failure, without_paths
+from seq2seq.serving.schema import AttentionRequest, TranslateRequest, search_config
 
 PAGE = Path(__file__).with_name("page.html")
-MAX_OUTPUT_TOKENS = 1000  # a larger max_length would only let one request hold the worker for long
-MAX_BEAM = 32
-MAX_NGRAM = 16  # no_repeat_ngram: larger sizes only cost memory and time
-SEED_RANGE = (-(2**31), 2**31 - 1)  # what the random generator's state holds
 
-
-@dataclass(frozen=True)
-class ServeSettings:
-    """Limits and batching knobs of the service."""
-
-    max_texts: int = 64  # most texts in one request
-    max_chars: int = 1000  # most characters in one text
-    max_batch: int = 64  # most sentences decoded together
-    max_wait_ms: float = 5.0  # longest a request waits for others to share its batch
-    batching: bool = True  # gather concurrent requests into one decode
-
-    def __post_init__(self) -> None:
-        for name in ("max_texts", "max_chars", "max_batch"):
-            require_positive_int(name, getattr(self, name))
-        if not isinstance(self.max_wait_ms, (int, float)) or self.max_wait_ms < 0:
-            raise ConfigError(f"max_wait_ms must be a number >= 0, got {self.max_wait_ms!r}.")
-
-
-class RequestError(Seq2SeqError):
-    """A request the service refuses; `status` is its HTTP status code."""
-
-    def __init__(self, message: str, status: int = 422):
-        super().__init__(message)
-        self.status = status
+__all__ = ["RequestError", "ServeSettings", "create_app"]
 
 
 def create_app(model, settings: ServeSettings | None = None) -> FastAPI:
     """A FastAPI application serving `model` (a loaded `Seq2Seq`)."""
     settings = settings or ServeSettings()
-    batcher = Batcher(model.translate_nbest, settings.max_batch, settings.max_wait_ms, settings.batching)
+    batcher = Batcher(model.translate_nbest, settings.max_batch, settings.max_wait_ms, settings.batching,
+                      settings.slice_work)
 
     @contextlib.asynccontextmanager
     async def lifespan(app):
         yield
         await batcher.close()
 
-    app = FastAPI(title="keras-seq2seq", description="Translate with a trained recurrent encoder-decoder.", lifespan=lifespan)
+    description = "Translate with a trained recurrent encoder-decoder."
+    app = FastAPI(title="keras-seq2seq", description=description, lifespan=lifespan)
     app.state.batcher = batcher
+    app.add_middleware(Guard, settings=settings)
     add_error_handlers(app)
 
     @app.post("/translate")
-    async def translate(request: TranslateRequest):
-        """Translate `texts`; `translations` holds the best of each, `hypotheses` the n-best with scores (when `scores` or `nbest` > 1)."""
+    async def translate(request: TranslateRequest, http: Request):
+        """Translate `texts`; `translations` holds the best of each, `hypotheses` the n-best with scores
+        (when `scores` or `nbest` > 1)."""
         config = search_config(request)
-        check_search(config)
-        check_texts(model, request.texts, settings, config.strict)
-        results = await batcher.translate(request.texts, config)
+        check_search(config, settings)
+        texts = checked_texts(request.texts, settings)
+        encoded = source_ids(model, texts)
+        if config.strict:
+            check_unknown(model, texts, encoded)
+        costs = check_work(config, encoded, settings)
+        results = await answered(http, batcher.translate(texts, config, costs), settings, "translating")
         body = {"translations": [hypotheses[0].text if hypotheses else "" for hypotheses in results]}
         if request.scores or config.nbest > 1:
             body["hypotheses"] = [[{"text": h.text, "score": h.score} for h in hypotheses] for hypotheses in results]
         return body
 
     @app.post("/attention")
-    async def attention(request: AttentionRequest):
+    async def attention(request: AttentionRequest, http: Request):
         """The greedy translation of `text` with its attention weights `(output tokens, source tokens)`."""
         from seq2seq.evaluation.attention_plot import attention_matrix, display_token
 
         if not model.has_attention:
             raise RequestError("this model has no attention, so it has no attention weights.", status=409)
-        check_texts(model, [request.text], settings, strict=False)
-        if not model.source_vocab.encode(request.text):
+        (text,) = checked_texts([request.text], settings, "text")
+        (ids,) = source_ids(model, [text], "text")
+        if not ids:
             raise RequestError("text has no tokens, so there is nothing to attend to; send a sentence.")
-        if request.max_length is not None and not 0 < request.max_length <= MAX_OUTPUT_TOKENS:
-            raise RequestError(f"max_length must be an integer from 1 to {MAX_OUTPUT_TOKENS}, got {request.max_length}.")
-        sources, ids, weights = await batcher.run_in_worker(attention_matrix, model, request.text, request.max_length)
+        if request.max_length is not None and not 0 < request.max_length <= settings.max_output_tokens:
+            limit = settings.max_output_tokens
+            raise RequestError(f"max_length must be an integer from 1 to {limit}, got {request.max_length}.")
+        work = batcher.run_in_worker(attention_matrix, model, text, request.max_length)
+        sources, ids, weights = await answered(http, work, settings, "the attention of this text")
         return {
             "translation": model.target_vocab.decode(ids),
             "source_tokens": sources,
@@ -106,9 +100,10 @@ def create_app(model, settings: ServeSettings | None = None) -> FastAPI:
 
     @app.get("/info")
     async def info():
-        """The model's architecture, vocabularies and tokenizer, the service's limits and how many requests and batches it served."""
+        """The model's architecture, vocabularies and tokenizer, the service's limits and how many requests
+        and batches it served."""
         served = {"requests": batcher.requests_received, "batches": batcher.batches_decoded}
-        return {**model_summary(model), "limits": settings.__dict__.copy(), "served": served}
+        return without_paths({**model_summary(model), "limits": settings.limits(), "served": served})
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     async def page():
@@ -117,33 +112,34 @@ def create_app(model, settings: ServeSettings | None = None) -> FastAPI:
     return app
 
 
-def check_search(config) -> None:
-    """Refuse settings that would hold the worker thread for long."""
-    if config.max_length is not None and config.max_length > MAX_OUTPUT_TOKENS:
-        raise RequestError(f"max_length is at most {MAX_OUTPUT_TOKENS} on this server, got {config.max_length}.")
-    if config.beam > MAX_BEAM:
-        raise RequestError(f"beam is at most {MAX_BEAM} on this server, got {config.beam}.")
-    if config.no_repeat_ngram > MAX_NGRAM:
-        raise RequestError(f"no_repeat_ngram is at most {MAX_NGRAM} on this server, got {config.no_repeat_ngram}.")
-    if config.seed is not None and not SEED_RANGE[0] <= config.seed <= SEED_RANGE[1]:
-        raise RequestError(f"seed must be an integer from {SEED_RANGE[0]} to {SEED_RANGE[1]}, got {config.seed}.")
+async def answered(http: Request, work, settings: ServeSettings, what: str):
+    """The result of `work`, unless the deadline passes or the client leaves first: then the work is cancelled."""
+    task = asyncio.ensure_future(work)
+    left = asyncio.ensure_future(disconnected(http))
+    try:
+        done, _ = await asyncio.wait({task, left}, timeout=settings.deadline_s, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        left.cancel()
+        if not task.done():
+            task.cancel()
+    if task in done:
+        try:
+            return task.result()
+        except Exception as error:
+            raise failure(error, what, settings.debug) from None
+    if left in done:
+        raise RequestError("the client disconnected; the request was cancelled.", 499)
+    raise RequestError(
+        f"the request was not answered within its deadline of {settings.deadline_s:g} s, so it was cancelled; "
+        "send fewer texts, a smaller beam or max_length, or try again when the server is less busy.",
+        503,
+    )
 
 
-def check_texts(model, texts: list[str], settings: ServeSettings, strict: bool) -> None:
-    """Refuse requests over the limits, and unknown tokens when `strict` is set."""
-    if not texts:
-        raise RequestError("texts is empty; send at least one text.")
-    if len(texts) > settings.max_texts:
-        raise RequestError(f"too many texts: {len(texts)}, at most {settings.max_texts} per request; split the request.", 413)
-    for index, text in enumerate(texts):
-        if len(text) > settings.max_chars:
-            raise RequestError(f"texts[{index}] has {len(text)} characters, at most {settings.max_chars} are allowed.", 413)
-    if strict:
-        vocabulary = model.source_vocab
-        unknown = unknown_source_tokens(vocabulary, texts, [vocabulary.encode(text) for text in texts])
-        if unknown:
-            listed = ", ".join(repr(token) for token in unknown[:20])
-            raise RequestError(f"{len(unknown)} source token(s) are not in the model's vocabulary: {listed}; without strict they are read as <unk>.")
+async def disconnected(http: Request) -> None:
+    """Return once the client has disconnected (the body is already read, so only that message is left)."""
+    while (await http.receive())["type"] != "http.disconnect":
+        await asyncio.sleep(0.05)  # an empty body message: look again, without spinning
 
 
 def model_summary(model) -> dict:
@@ -160,43 +156,3 @@ def model_summary(model) -> dict:
         "decoder_states": model.state_names,
         "training": training,
     }
-
-
-def add_error_handlers(app: FastAPI) -> None:
-    """Answer every refused request with `{"error": "..."}` and a 4xx status."""
-
-    @app.exception_handler(RequestValidationError)
-    async def invalid_body(request: Request, error: RequestValidationError):
-        status, message = describe_validation_error(error.errors())
-        return JSONResponse({"error": message}, status_code=status)
-
-    @app.exception_handler(RequestError)
-    async def refused(request: Request, error: RequestError):
-        return JSONResponse({"error": str(error)}, status_code=error.status)
-
-    @app.exception_handler(ConfigError)
-    async def invalid_setting(request: Request, error: ConfigError):
-        return JSONResponse({"error": str(error)}, status_code=422)
-
-
-def describe_validation_error(errors) -> tuple[int, str]:
-    """(status, one sentence) for the first problem pydantic found in a request body."""
-    if not errors:
-        return 422, "the request body is invalid."
-    first = errors[0]
-    kind, location = first.get("type", ""), [str(part) for part in first.get("loc", ()) if part != "body"]
-    field = location[0] if location else ""
-    where = "".join(f"[{part}]" if part.isdigit() else f".{part}" for part in location[1:])
-    if kind == "json_invalid":
-        reason = (first.get("ctx") or {}).get("error", "malformed")
-        return 400, f"the request body is not valid JSON ({reason}); send an object such as {{\"texts\": [\"Go.\"]}}."
-    if kind == "extra_forbidden":
-        if field in SERVER_SETTINGS:
-            return 422, f"{field} is set by the server ({SERVER_SETTINGS[field]}), not per request."
-        valid = ", ".join(sorted(TranslateRequest.model_fields))
-        return 422, f"unknown option {field!r}; valid ones are: {valid}."
-    if kind == "missing":
-        return 422, f"{field} is required." if field else "the request body is missing; send a JSON object."
-    if not field:
-        return 422, 'the request body must be a JSON object such as {"texts": ["Go."]}, sent as Content-Type: application/json.'
-    return 422, f"{field}{where}: {first.get('msg', 'invalid value')} (got {first.get('input')!r})."

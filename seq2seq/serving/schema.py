@@ -32,7 +32,9 @@ TranslateRequest = create_model(
     scores=(bool, Field(False, description="return every hypothesis with its score")),
     **_search_options(),
 )
-TranslateRequest.__doc__ = "Sentences to translate and, optionally, search settings (SearchConfig's fields; omitted ones keep their defaults)."
+TranslateRequest.__doc__ = (
+    "Sentences to translate and, optionally, search settings (SearchConfig's fields; omitted ones keep their defaults)."
+)
 
 
 class AttentionRequest(BaseModel):

@@ -1,4 +1,10 @@
-"""Running the application: bind a socket, serve with uvicorn, in the foreground or a background thread."""
+"""Running the application: bind a socket, serve with uvicorn, in the foreground or a background thread.
+
+Connections are bounded in time: uvicorn closes a kept-alive connection idle for
+`keep_alive_s`, and `guarded_protocol` closes one whose request line and headers have not
+all arrived `read_timeout_s` after it opened (or after its previous response), however
+slowly the bytes trickle in; the body has its own read timeout (`guard.py`).
+"""
 
 from __future__ import annotations
 
@@ -7,6 +13,7 @@ import threading
 import time
 
 from seq2seq.errors import Seq2SeqError
+from seq2seq.serving.hosts import answered_hosts
 
 INSTALL_HINT = 'the HTTP service needs FastAPI and uvicorn; install them with: pip install "keras-seq2seq[serve]"'
 
@@ -32,8 +39,53 @@ def listen(host: str, port: int) -> sockets.socket:
         bound.setsockopt(sockets.IPPROTO_TCP, sockets.TCP_NODELAY, 1)
         bound.bind((host, port))
     except (OSError, OverflowError) as error:
-        raise Seq2SeqError(f"cannot listen on {host}:{port} ({getattr(error, 'strerror', None) or error}); choose another --port or --host.") from None
+        reason = getattr(error, "strerror", None) or error
+        raise Seq2SeqError(f"cannot listen on {host}:{port} ({reason}); choose another --port or --host.") from None
     return bound
+
+
+def guarded_protocol(read_timeout_s: float):
+    """uvicorn's HTTP/1.1 protocol, closing a connection whose request headers are slower than `read_timeout_s`."""
+    from uvicorn.protocols.http.h11_impl import H11Protocol
+
+    class GuardedProtocol(H11Protocol):
+        header_timer = None
+
+        def connection_made(self, transport) -> None:
+            super().connection_made(transport)
+            self._await_headers()
+
+        def data_received(self, data: bytes) -> None:
+            cycle = self.cycle
+            super().data_received(data)
+            if self.cycle is not cycle:  # a request's headers are complete
+                self._stop_waiting()
+
+        def on_response_complete(self) -> None:
+            cycle = self.cycle
+            super().on_response_complete()
+            if self.cycle is cycle and not self.transport.is_closing():
+                self._await_headers()
+
+        def connection_lost(self, exc) -> None:
+            self._stop_waiting()
+            super().connection_lost(exc)
+
+        def _await_headers(self) -> None:
+            self._stop_waiting()
+            self.header_timer = self.loop.call_later(read_timeout_s, self._headers_too_slow)
+
+        def _stop_waiting(self) -> None:
+            if self.header_timer is not None:
+                self.header_timer.cancel()
+                self.header_timer = None
+
+        def _headers_too_slow(self) -> None:
+            self.header_timer = None
+            if not self.transport.is_closing():
+                self.transport.close()
+
+    return GuardedProtocol
 
 
 def uvicorn_server(model, bound: sockets.socket, log_level: str = "info", **settings):
@@ -42,8 +94,12 @@ def uvicorn_server(model, bound: sockets.socket, log_level: str = "info", **sett
 
     from seq2seq.serving.app import ServeSettings, create_app
 
-    app = create_app(model, ServeSettings(**settings))
-    return uvicorn.Server(uvicorn.Config(app, log_level=log_level, access_log=False, timeout_graceful_shutdown=10))
+    settings = ServeSettings(**settings)
+    config = uvicorn.Config(
+        create_app(model, settings), log_level=log_level, access_log=False, timeout_graceful_shutdown=10,
+        timeout_keep_alive=settings.keep_alive_s, http=guarded_protocol(settings.read_timeout_s),
+    )
+    return uvicorn.Server(config)
 
 
 def serve(model, bound: sockets.socket, **settings) -> None:
@@ -57,6 +113,7 @@ class BackgroundServer:
     def __init__(self, model, host: str = "127.0.0.1", log_level: str = "warning", **settings):
         self.socket = listen(host, 0)
         self.url = f"http://{host}:{self.socket.getsockname()[1]}"
+        settings.setdefault("allowed_hosts", answered_hosts(host))
         self.server = uvicorn_server(model, self.socket, log_level=log_level, **settings)
         self.app = self.server.config.app
         self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.socket]}, daemon=True)

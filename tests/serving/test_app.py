@@ -30,13 +30,14 @@ def model():
 
 @pytest.fixture(scope="module")
 def client(model):
-    with TestClient(create_app(model, ServeSettings(max_texts=5, max_chars=40))) as client:
+    with TestClient(create_app(model, ServeSettings(max_texts=5, max_chars=40)), base_url="http://localhost") as client:
         yield client
 
 
 @pytest.mark.parametrize(
     "options",
-    [{}, {"beam": 3, "nbest": 2}, {"beam": 2, "length_penalty": 0.6, "max_length": 6}, {"sample": True, "seed": 4, "temperature": 0.8, "top_k": 5}],
+    [{}, {"beam": 3, "nbest": 2}, {"beam": 2, "length_penalty": 0.6, "max_length": 6},
+     {"sample": True, "seed": 4, "temperature": 0.8, "top_k": 5}],
     ids=["greedy", "nbest", "beam-options", "sampling"],
 )
 def test_translations_equal_the_library_for_each_search(client, model, options):
@@ -45,7 +46,8 @@ def test_translations_equal_the_library_for_each_search(client, model, options):
     expected = model.translate_nbest(SOURCES, **options)
     assert response.json()["translations"] == [hypotheses[0].text for hypotheses in expected]
     if options.get("nbest", 1) > 1:
-        assert [[h["text"] for h in hs] for hs in response.json()["hypotheses"]] == [[h.text for h in hs] for hs in expected]
+        texts = [[h["text"] for h in hs] for hs in response.json()["hypotheses"]]
+        assert texts == [[h.text for h in hs] for hs in expected]
 
 
 def test_scores_are_returned_when_asked(client, model):
@@ -80,7 +82,7 @@ def test_attention_weights_cover_every_output_and_source_token(client, model):
 
 
 def test_a_model_without_attention_answers_409_for_attention():
-    with TestClient(create_app(tiny_model(seed=1))) as client:
+    with TestClient(create_app(tiny_model(seed=1)), base_url="http://localhost") as client:
         response = client.post("/attention", json={"text": "Go."})
     assert response.status_code == 409 and "has no attention" in response.json()["error"]
 
@@ -103,8 +105,14 @@ BAD_REQUESTS = [
     ({"texts": ["Go."], "top_p": 1.5}, 422, "top_p must be a number in (0, 1]"),
     ({"texts": ["Go."], "sample": True, "beam": 2}, 422, "sampling draws one hypothesis"),
     ({"texts": ["Go."], "seed": True}, 422, "seed: Input should be a valid integer"),
-    ({"texts": ["Go."], "max_length": 100000}, 422, "max_length is at most 1000"),
-    ({"texts": ["Go."], "beam": 3, "no_repeat_ngram": 20}, 422, "no_repeat_ngram is at most 16"),
+    ({"texts": ["Go."], "max_length": 2000}, 422, "max_length is 2000, at most 1000 on this server"),
+    ({"texts": ["Go."], "beam": 3, "no_repeat_ngram": 20}, 422, "no_repeat_ngram is 20, at most 16 on this server"),
+    ({"texts": ["Go."], "beam": 33}, 422, "beam is 33, at most 32 on this server"),
+    ({"texts": ["Go."], "beam": 12, "nbest": 11}, 422, "nbest is 11, at most 10 on this server"),
+    ({"texts": ["Go."], "beam": 2, "min_length": 999, "max_length": 1000}, 422, "min_length is 999, at most 256"),
+    ({"texts": ["Go."], "beam": 2, "min_length": 30}, 422, "min_length is 30, but an output may hold only 16 tokens"),
+    ({"texts": ["Go.", "x\udce9"]}, 422, "texts[1]: not UTF-8 text (byte 0xe9 at character 1); send UTF-8 text."),
+    ({"texts": ["Go.", "\ud800"]}, 422, "texts[1]: not UTF-8 text (a lone surrogate U+D800 at character 0)"),
     ({"texts": ["Go."], "sample": True, "seed": 10**30}, 422, "seed must be an integer from"),
     ({"texts": ["Gqo."], "strict": True}, 422, "not in the model's vocabulary: 'q'"),
 ]
@@ -157,6 +165,9 @@ def test_serve_refuses_a_busy_port_and_a_missing_model_in_one_line(capsys, tmp_p
             (["serve", str(tmp_path / "absent.keras"), "--port", str(port)], f"cannot listen on 127.0.0.1:{port}"),
             (["serve", "m.keras", "--port", "70000"], "expected a port number from 0 to 65535"),
             (["serve", "m.keras", "--max-wait-ms", "-1"], "expected a number >= 0"),
+            (["serve", "m.keras", "--deadline", "0"], "expected a number of seconds > 0"),
+            (["serve", "m.keras", "--max-work", "0"], "expected a positive integer"),
+            (["serve", str(tmp_path / "absent.keras"), "--port", "0", "--token", " "], "--token is empty"),
         ]:
             assert main(argv) == 2
             err = capsys.readouterr().err
