@@ -58,6 +58,7 @@ def target_tokens_per_second(model, train_pairs) -> float | None:
     """Target pieces plus one end token per sentence, over every step trained, per second of `fit`."""
     from seq2seq.config import TrainConfig
     from seq2seq.data.pipeline import EncodedPairs
+    from seq2seq.host import to_host
     from seq2seq.training.fit import training_batches, validation_split
 
     summary = model.training_summary
@@ -66,7 +67,7 @@ def target_tokens_per_second(model, train_pairs) -> float | None:
     encoded = EncodedPairs.encode(fitted_pairs, model.source_vocab, model.target_vocab)
     tokens_per_epoch = int(encoded.target_lengths.sum()) + len(encoded)
     steps_per_epoch = len(training_batches(model, encoded, config.batch_size))
-    steps = int(model.optimizer.iterations.numpy()) if model.optimizer is not None else None
+    steps = int(to_host(model.optimizer.iterations)) if model.optimizer is not None else None
     if not steps or not summary.get("seconds"):
         return None
     return round(tokens_per_epoch * steps / steps_per_epoch / summary["seconds"])

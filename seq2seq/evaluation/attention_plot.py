@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from seq2seq.errors import Seq2SeqError
+from seq2seq.host import to_host_tree
 
 
 class NoAttentionError(Seq2SeqError):
@@ -26,12 +27,13 @@ def attention_matrix(model, text: str, max_length: int | None = None):
 
     ids = model.source_vocab.encode(text)
     limit = max_length or default_max_length(len(ids))
-    encoded = [np.asarray(part) for part in model.encoder_model(np.array([ids], dtype="int32"))]
+    # On the host between steps: one sentence, and on PyTorch no autograd graph grows through the loop.
+    encoded = to_host_tree(list(model.encoder_model(np.array([ids], dtype="int32"))))
     count = len(model.state_names)
-    states, memory = list(encoded[:count]), list(encoded[count:])
+    states, memory = encoded[:count], encoded[count:]
     token, tokens, rows = model.target_vocab.start_id, [], []
     for _ in range(limit):
-        outputs = [np.asarray(part) for part in model.decoder_model([np.array([[token]], dtype="int32")] + states + memory)]
+        outputs = to_host_tree(list(model.decoder_model([np.array([[token]], dtype="int32")] + states + memory)))
         probabilities, states, weights = outputs[0], outputs[1 : 1 + count], outputs[-1]
         token = int(np.argmax(probabilities[0, -1]))
         rows.append(weights[0, -1, : len(ids)])

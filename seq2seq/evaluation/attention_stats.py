@@ -23,6 +23,7 @@ import numpy as np
 
 from seq2seq.evaluation.attention_plot import NoAttentionError
 from seq2seq.data.batching import pad_batch
+from seq2seq.host import to_host
 
 STAT_NAMES = ("first_token_weight", "entropy", "max_weight", "monotonicity")
 
@@ -63,7 +64,7 @@ def _batch_weights(model, texts, outputs) -> list[np.ndarray]:
     sources = [model.source_vocab.encode(text) for text in texts]
     targets = [[model.target_vocab.start_id] + list(output) for output in outputs]
     states, memory = model.encode(pad_batch(sources))
-    weights = np.asarray(model.decoder(pad_batch(targets), states, memory)[2], dtype="float64")
+    weights = to_host(model.decoder(pad_batch(targets), states, memory)[2], dtype="float64")
     return [weights[i, : len(target), : len(source)] for i, (source, target) in enumerate(zip(sources, targets))]
 
 

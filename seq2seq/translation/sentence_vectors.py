@@ -8,6 +8,7 @@ from keras import ops
 from seq2seq.config import POOLINGS
 from seq2seq.data.batching import pad_batch, round_up
 from seq2seq.errors import ConfigError
+from seq2seq.host import to_host
 from seq2seq.layers.recurrent import STATE_KINDS, recurrent_dropout_off
 
 
@@ -49,8 +50,8 @@ def encode_texts(model, texts, pooling: str = "final", batch_size: int = 256) ->
                 pooled = final_hidden_states(list(final_states), config.cell, config.bidirectional)
             else:
                 pooled = mean_of_outputs(outputs, token_ids)
-            for row, vector in zip(rows, ops.convert_to_numpy(pooled)):
+            for row, vector in zip(rows, to_host(pooled, dtype="float32")):
                 vectors[row] = vector
     if not vectors:
         return np.zeros((0, config.units * (2 if config.bidirectional else 1)), dtype="float32")
-    return np.stack(vectors).astype("float32")
+    return np.stack(vectors)

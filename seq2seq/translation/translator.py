@@ -12,6 +12,7 @@ from keras import ops
 from seq2seq.backend import compile_search, compile_state_loop
 from seq2seq.data.batching import pad_batch, round_up
 from seq2seq.errors import ConfigError, UnknownTokensError, UnknownTokensWarning
+from seq2seq.host import to_host, to_host_tree
 from seq2seq.layers.recurrent import recurrent_dropout_off
 from seq2seq.search import make_strategy
 from seq2seq.search.beam import IMPOSSIBLE
@@ -144,10 +145,10 @@ class Searcher:
             small = len(positions) * self.strategy.expansion < MIN_ROWS  # too small to pay for the looks
             index = UNLIMITED if small else index + self.chunk
             state = self.run(state, index)
-            done = np.asarray(state["sentences"]["done"])
+            done = to_host(state["sentences"]["done"])
             ended = done & (positions >= 0)
             if done.all() or ended.sum() * 4 >= len(positions):
-                ids, scores = (np.asarray(part) for part in self.strategy.result(state))
+                ids, scores = to_host_tree(self.strategy.result(state))
                 for at in np.flatnonzero(ended):
                     found[positions[at]] = (ids[at], scores[at])
                 if done.all():

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 from keras import ops
 
+from seq2seq.host import to_host
 from seq2seq.search import BeamSearch, GreedySearch, Sampling
 from seq2seq.search.beam import length_penalty
 from seq2seq.search.sampling import filter_logits
@@ -54,7 +55,7 @@ def markov_step(tokens, states):
 def run(strategy, table_ids, max_lengths):
     table_ids = ops.convert_to_tensor(np.array(table_ids, dtype="int32"))
     ids, scores = strategy(markov_step, [table_ids, table_ids * 0], START, END, np.array(max_lengths, "int32"))
-    return ops.convert_to_numpy(ids).tolist(), ops.convert_to_numpy(scores)
+    return to_host(ids).tolist(), to_host(scores)
 
 
 def text(ids: list[int]) -> str:
@@ -167,7 +168,7 @@ def test_sampling_that_keeps_only_the_top_token_is_greedy(settings):
 
 def test_filter_logits_keeps_the_top_k_and_the_top_p_mass():
     logits = ops.convert_to_tensor(np.log(np.array([[0.5, 0.3, 0.15, 0.05]], dtype="float32")))
-    kept = lambda out: (ops.convert_to_numpy(out)[0] > -1e8).tolist()  # noqa: E731
+    kept = lambda out: (to_host(out)[0] > -1e8).tolist()  # noqa: E731
     assert kept(filter_logits(logits, top_k=2)) == [True, True, False, False]
     assert kept(filter_logits(logits, top_p=0.7)) == [True, True, False, False]
     assert kept(filter_logits(logits, top_p=0.81)) == [True, True, True, False]
@@ -195,7 +196,7 @@ def test_the_coverage_penalty_prefers_a_hypothesis_that_attends_to_every_source_
     source_mask = np.ones((2, 2), dtype=bool)  # one row per hypothesis: two real source tokens
     state = search.begin([np.zeros((1, 1), "float32")], START, np.array([5], "int32"), 5, memory=(), source_mask=source_mask)
     ids, scores = search.result(run_search(search, step, state, END))
-    assert text(ops.convert_to_numpy(ids)[0, 0].tolist()) == expected
+    assert text(to_host(ids)[0, 0].tolist()) == expected
     # "a": attention 2 on position 0, none on 1 (floored at 1e-10); "b": 1 and 1, no penalty.
     best = math.log(0.6 * 0.9) + beta * math.log(1e-10) if expected == "a" else math.log(0.4 * 0.9)
-    assert float(ops.convert_to_numpy(scores)[0, 0]) == pytest.approx(best, rel=1e-4)
+    assert float(to_host(scores)[0, 0]) == pytest.approx(best, rel=1e-4)

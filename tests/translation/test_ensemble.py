@@ -10,6 +10,7 @@ from tests.conftest import tiny_model
 from seq2seq.cli import main
 from seq2seq.translation.ensemble import Ensemble, load_ensemble
 from seq2seq.errors import ConfigError
+from seq2seq.host import to_host
 from seq2seq.search.config import SearchConfig
 
 TEXTS = ["Go.", "Who are you?", "Hi.", "Run! Go."]
@@ -38,7 +39,7 @@ def test_models_of_different_architectures_decode_together_by_their_mean_log_pro
     for expected in tokens:
         log_a, states_a = attention.search_step(token, states_a, memory_a)
         log_c, states_c = classic.search_step(token, states_c)
-        chosen = int(ops.convert_to_numpy(ops.argmax((log_a + log_c) / 2, axis=-1))[0])
+        chosen = int(to_host(ops.argmax((log_a + log_c) / 2, axis=-1))[0])
         assert chosen == expected
         if chosen == attention.target_vocab.end_id:
             break
