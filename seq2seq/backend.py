@@ -32,8 +32,8 @@ def compile_search(function):
         import torch
 
         def run_without_gradients(source_ids, max_lengths, width):
-            with torch.no_grad():
-                return function(torch.as_tensor(source_ids), torch.as_tensor(max_lengths), width)
+            with torch.no_grad():  # inputs go to Keras' device once, not to the CPU and then again per op
+                return function(keras.ops.convert_to_tensor(source_ids), keras.ops.convert_to_tensor(max_lengths), width)
 
         return run_without_gradients
     return function
