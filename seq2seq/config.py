@@ -20,6 +20,8 @@ ATTENTIONS = ("none", "bahdanau", "luong-dot", "luong-general")
 LR_SCHEDULES = ("constant", "linear", "cosine")
 SELECT_BY = ("loss", "bleu", "chrf")
 DEFAULT_SUBWORD_VOCABULARY = 8000
+MAX_LAYERS = 32  # the deepest encoder or decoder: each layer is a step of the recurrence over the whole sequence
+MAX_VOCABULARY = 1_000_000  # the most tokens per side; SentencePiece counts pieces in 32-bit integers
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,9 @@ class ModelConfig:
         for name in ("decoder_layers", "vocab_size"):
             if getattr(self, name) is not None:
                 require_positive_int(name, getattr(self, name), hint="or None")
+        for name, most in (("layers", MAX_LAYERS), ("decoder_layers", MAX_LAYERS), ("vocab_size", MAX_VOCABULARY)):
+            if getattr(self, name) is not None and getattr(self, name) > most:
+                raise ConfigError(f"{name} must be at most {most:,}, got {getattr(self, name):,}.")
         if self.embedding_dim is not None:
             require_positive_int("embedding_dim", self.embedding_dim, hint="or None for one-hot inputs")
         for name in ("lowercase", "bidirectional"):

@@ -27,3 +27,11 @@ class UnknownTokensWarning(UserWarning):
 
 class TextError(Seq2SeqError, ValueError):
     """Input text is not valid Unicode (bytes that are not UTF-8, or a lone surrogate)."""
+
+
+class EmptyVocabularyWarning(UserWarning):
+    """A vocabulary keeps none of its texts' tokens (a `min_frequency` above every count)."""
+
+
+class OutputError(Seq2SeqError):
+    """An output file cannot or should not be written (a read-only folder, a command's own input, a file of another kind)."""

@@ -234,3 +234,13 @@ def test_presets_name_the_three_models_of_the_literature():
     assert (attention.bidirectional, attention.bridge, attention.attention) == (True, "dense", "luong-general")
     assert attention.effective_vocab_size == 4000 and attention.decoder_units == 256
     assert ModelConfig(tokenizer="subword").effective_vocab_size == 8000
+
+
+@pytest.mark.parametrize("settings, expected", [
+    ({"layers": 33}, "layers must be at most 32, got 33"),
+    ({"decoder_layers": 100_000}, "decoder_layers must be at most 32, got 100,000"),
+    ({"vocab_size": 10**12}, "vocab_size must be at most 1,000,000, got 1,000,000,000,000"),
+])
+def test_depths_and_vocabularies_past_their_caps_are_refused(settings, expected):
+    assert expected in message_of(ModelConfig, **settings)
+    assert ModelConfig(layers=32, vocab_size=1_000_000).layers == 32

@@ -5,8 +5,10 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import sys
+import warnings
 
 from seq2seq.errors import Seq2SeqError
+from seq2seq.text import check, decode_lines
 
 
 class UsageError(Seq2SeqError):
@@ -89,12 +91,46 @@ def read_corpus_given(command: str, data, source_file, target_file, **options):
     return read_corpus(data, source_file=source_file, target_file=target_file, **options)
 
 
-def read_standard_input() -> list[str]:
-    """The lines of standard input; text that is not UTF-8 is a UsageError."""
-    try:
-        return list(sys.stdin)
-    except UnicodeDecodeError:
-        raise UsageError("seq2seq translate: standard input is not UTF-8 text") from None
+def add_text_options(parser) -> None:
+    """`--replace-invalid`: for commands that read text from arguments, standard input or files."""
+    parser.add_argument("--replace-invalid", action="store_true",
+                        help="read bytes that are not UTF-8 (and lone surrogates) as U+FFFD instead of refusing the text")
+
+
+def add_force_option(parser) -> None:
+    """`--force`: replace an existing output file that holds something else than the command writes."""
+    parser.add_argument("--force", action="store_true",
+                        help="replace an existing output file even where it is not of the kind written (a text file by a model)")
+
+
+def checked_texts(texts: list[str], replace: bool = False) -> list[str]:
+    """Text arguments under the text policy: Python keeps bad argument bytes as surrogates, refused here."""
+    return [check(text, f"argument {number}", replace=replace) for number, text in enumerate(texts, start=1)]
+
+
+def read_standard_input(replace: bool = False) -> list[str]:
+    """The lines of standard input without their endings, read as bytes and decoded under the text policy."""
+    stream = getattr(sys.stdin, "buffer", None)
+    if stream is not None:
+        return decode_lines(stream, "standard input", replace)
+    return [check(line.removesuffix("\n").removesuffix("\r"), "standard input", number, replace)
+            for number, line in enumerate(sys.stdin, start=1)]
+
+
+def texts_given(args) -> list[str]:
+    """The texts of a command: its arguments, or else the lines of standard input, all decoded the same way."""
+    if args.texts:
+        return checked_texts(args.texts, args.replace_invalid)
+    return read_standard_input(args.replace_invalid)
+
+
+def warn_of_empty_outputs(texts: list[str], outputs: list[str], search) -> None:
+    """Say so when non-empty texts got empty outputs because min_length left no room to end."""
+    empty = sum(1 for text, output in zip(texts, outputs) if text.strip() and not output)
+    if empty and search.min_length:
+        limit = f"--max-length {search.max_length}" if search.max_length else "the default maximum of 2 x source tokens + 10"
+        warnings.warn(f"{empty} of {len(texts)} outputs are empty: --min-length {search.min_length} left no hypothesis room to "
+                      f"end within {limit}; raise --max-length or lower --min-length.", stacklevel=2)
 
 
 def print_hypotheses(results, detailed: bool, first_index: int = 0) -> None:

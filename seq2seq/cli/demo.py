@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from seq2seq.cli.arguments import positive_int
+from seq2seq.cli.arguments import add_force_option, positive_int
 
 
 def add_command(commands) -> None:
@@ -12,14 +12,21 @@ def add_command(commands) -> None:
     demo.add_argument("--out", default="demo-model.keras", help="where to save the model")
     demo.add_argument("--epochs", type=positive_int, default=None, help="training epochs (default: the demo's own, 12)")
     demo.add_argument("--seed", type=int, default=0)
+    add_force_option(demo)
     demo.set_defaults(run=run_demo)
 
 
 def run_demo(args) -> int:
+    from seq2seq.errors import ModelFileError
+    from seq2seq.files import exclusive_use, prepare_destination
+    from seq2seq.models.format import prepare_model_destination
     from seq2seq.training.demo import run_demo as demo
     from seq2seq.training.threads import configure_training_threads
 
+    prepare_model_destination(args.out)
+    prepare_destination(args.out, ModelFileError, kind="model", force=args.force)
     configure_training_threads()
     options = {} if args.epochs is None else {"epochs": args.epochs}
-    demo(out=args.out, seed=args.seed, task=args.task, **options)
+    with exclusive_use(args.out, "training"):
+        demo(out=args.out, seed=args.seed, task=args.task, **options)
     return 0

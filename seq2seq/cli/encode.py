@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 
+from seq2seq.cli.arguments import add_force_option, add_text_options
 from seq2seq.config import POOLINGS
 
 
@@ -16,20 +17,22 @@ def add_command(commands) -> None:
                         help="final: the encoder's last hidden state (both directions joined); mean: its outputs averaged")
     encode.add_argument("--out", help="write a (sentences, dim) float32 array to this .npy file instead of JSON lines on standard output")
     encode.add_argument("--batch-size", type=int, default=256, help="sentences encoded together")
+    add_text_options(encode)
+    add_force_option(encode)
     encode.set_defaults(run=run_encode)
 
 
 def run_encode(args) -> int:
-    from seq2seq.cli.arguments import UsageError, read_standard_input
+    from seq2seq.cli.arguments import UsageError, texts_given
     from seq2seq.files import prepare_destination, write_atomically_with
     from seq2seq.models.loading import load
 
     if args.out and not args.out.endswith(".npy"):
         raise UsageError(f"seq2seq encode: --out {args.out}: give a file name ending in .npy (or leave --out out for JSON lines)")
     if args.out:
-        prepare_destination(args.out)
+        prepare_destination(args.out, kind="array", inputs=[args.model], force=args.force)
+    texts = texts_given(args)
     model = load(args.model)
-    texts = args.texts or [line.rstrip("\n") for line in read_standard_input()]
     vectors = model.encode_texts(texts, args.pooling, args.batch_size)
     if args.out:
         import numpy as np

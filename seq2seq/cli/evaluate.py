@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from seq2seq.cli.arguments import UsageError, add_precision_option, add_search_options, positive_int, read_corpus_given, search_settings
+from seq2seq.cli.arguments import (UsageError, add_force_option, add_precision_option, add_search_options, add_text_options,
+                                   positive_int, read_corpus_given, search_settings, warn_of_empty_outputs)
 
 
 def add_command(commands) -> None:
@@ -18,6 +19,8 @@ def add_command(commands) -> None:
     evaluate.add_argument("--attention-stats", action="store_true",
                           help="also report attention health: first-token weight, entropy, monotonicity")
     add_precision_option(evaluate)
+    add_text_options(evaluate)
+    add_force_option(evaluate)
     add_search_options(evaluate)
     evaluate.set_defaults(run=run_evaluate)
 
@@ -39,11 +42,12 @@ def run_evaluate(args) -> int:
     if len(paths) > 1 and args.attention_stats:
         raise UsageError("seq2seq evaluate: --attention-stats measures one model's attention; give one model file")
     if args.output:
-        prepare_destination(args.output)
+        prepare_destination(args.output, kind="text", inputs=[*paths, *tests, args.source_file, args.target_file], force=args.force)
     corpus = read_corpus_given("seq2seq evaluate", tests[0] if tests else None, args.source_file, args.target_file,
-                               limit=args.limit, skip_bad_lines=args.skip_bad_lines)
+                               limit=args.limit, skip_bad_lines=args.skip_bad_lines, replace_invalid=args.replace_invalid)
     model = load(args.model, args.precision) if len(paths) == 1 else load_ensemble(paths, args.precision)
     scores, rows = evaluate_model(model, corpus.pairs, search)
+    warn_of_empty_outputs([row["source"] for row in rows], [row["hypothesis"] for row in rows], search)
     attention = None
     if args.attention_stats:
         from seq2seq.evaluation.attention_stats import attention_statistics, format_statistics

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from seq2seq.cli.arguments import UsageError, positive_int
+from seq2seq.cli.arguments import UsageError, add_force_option, positive_int
 
 
 def add_command(commands) -> None:
@@ -14,17 +14,18 @@ def add_command(commands) -> None:
     split.add_argument("--test-out", required=True, help="where to write the held-out pairs (Tatoeba format)")
     split.add_argument("--seed", type=int, default=12345, help="the same seed gives the same split (12345)")
     split.add_argument("--skip-bad-lines", action="store_true", help="skip and count malformed lines")
+    add_force_option(split)
     split.set_defaults(run=run_split)
 
 
 def run_split(args) -> int:
     from seq2seq.data.corpus import read_tatoeba, split_pairs
-    from seq2seq.files import prepare_destination, write_text_atomically
+    from seq2seq.files import prepare_destination, same_file, write_text_atomically
 
-    if args.train_out == args.test_out:
+    if same_file(args.train_out, args.test_out):
         raise UsageError("seq2seq split: --train-out and --test-out must be different files")
-    for path in (args.train_out, args.test_out):
-        prepare_destination(path)
+    for path in (args.train_out, args.test_out):  # both checked before either is written
+        prepare_destination(path, kind="text", inputs=[args.data], force=args.force)
     corpus = read_tatoeba(args.data, skip_bad_lines=args.skip_bad_lines)
     sources = len({source for source, _ in corpus.pairs})
     if args.test_sources >= sources:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from seq2seq.cli.arguments import UsageError, add_precision_option, add_search_options, print_hypotheses, read_standard_input, search_settings
+from seq2seq.cli.arguments import (UsageError, add_force_option, add_precision_option, add_search_options, add_text_options,
+                                   print_hypotheses, search_settings, texts_given, warn_of_empty_outputs)
+from seq2seq.text import check, decode
 
 
 def add_command(commands) -> None:
@@ -16,6 +18,8 @@ def add_command(commands) -> None:
     translate.add_argument("--interactive", action="store_true", help="type sentences at a prompt")
     translate.add_argument("--plot-attention", metavar="IMAGE", help="draw the attention of one text's translation (.png, .svg, .pdf)")
     add_precision_option(translate)
+    add_text_options(translate)
+    add_force_option(translate)
     add_search_options(translate)
     translate.set_defaults(run=run_translate)
 
@@ -29,22 +33,25 @@ def run_translate(args) -> int:
     from seq2seq.files import prepare_destination
     from seq2seq.models.loading import load
 
-    if args.plot_attention:
-        prepare_destination(args.plot_attention)
     paths = [args.model]
     while args.texts and args.texts[0].endswith(".keras"):  # more models: an ensemble
         paths.append(args.texts.pop(0))
     if len(paths) > 1 and args.plot_attention:
         raise UsageError("seq2seq translate: --plot-attention draws one model's attention; give one model file")
+    if args.plot_attention:
+        if len(args.texts) != 1:
+            raise UsageError("seq2seq translate: --plot-attention draws one translation; give exactly one text")
+        prepare_destination(args.plot_attention, kind="image", inputs=paths, force=args.force)
+    texts = texts_given(args) if args.texts or not args.interactive else None
     model = load(args.model, args.precision) if len(paths) == 1 else load_ensemble(paths, args.precision)
     if args.plot_attention:
-        return plot_one_attention(model, args)
+        return plot_one_attention(model, args, texts)
     if args.interactive:
-        return interactive_loop(model, search, args.scores)
-    texts = args.texts or [line.rstrip("\n") for line in read_standard_input()]
+        return interactive_loop(model, search, args.scores, args.replace_invalid)
     with translation_progress(len(texts), shows_progress(len(texts), search.batch_size)) as progress:
         results = model.translate_nbest(texts, search, progress=progress)
     print_hypotheses(results, search.nbest > 1 or args.scores)
+    warn_of_empty_outputs(texts, [hypotheses[0].text if hypotheses else "" for hypotheses in results], search)
     return 0
 
 
@@ -60,33 +67,44 @@ def translate_exported(args, search) -> int:
     if search != greedy or args.scores or args.interactive or args.plot_attention or args.precision:
         raise UsageError(f"seq2seq translate: {args.model} is an exported model, which translates greedily with only "
                          "--max-length and --batch-size; give the .keras file for other options")
-    texts = args.texts or [line.rstrip("\n") for line in read_standard_input()]
+    texts = texts_given(args)
     for translation in ExportedTranslator(args.model).translate(texts, search.max_length, search.batch_size):
         print(translation)
     return 0
 
 
-def plot_one_attention(model, args) -> int:
+def plot_one_attention(model, args, texts: list[str]) -> int:
     from seq2seq.evaluation.attention_plot import plot_attention
 
-    if len(args.texts) != 1:
-        raise UsageError("seq2seq translate: --plot-attention draws one translation; give exactly one text")
-    print(plot_attention(model, args.texts[0], args.plot_attention, args.max_length))
+    print(plot_attention(model, texts[0], args.plot_attention, args.max_length))
     print(f"Attention picture written to {args.plot_attention}.", file=sys.stderr)
     return 0
 
 
-def interactive_loop(model, search, scores: bool) -> int:
-    """Read a sentence, print its translation, until end of input or an empty line."""
+def interactive_loop(model, search, scores: bool, replace: bool = False) -> int:
+    """Read a sentence, print its translation, until end of input or an empty line.
+
+    Each line is read as bytes and decoded under the text policy; a line that is not UTF-8
+    text is named and skipped (or, with --replace-invalid, read with U+FFFD).
+    """
+    from seq2seq.errors import TextError
+
     print("Type a sentence and press Enter; an empty line or Ctrl-D ends.", file=sys.stderr)
-    count = 0
+    stream = getattr(sys.stdin, "buffer", sys.stdin)
+    count = number = 0
     while True:
-        try:
-            text = input("> ")
-        except EOFError:
+        print("> ", end="", flush=True)
+        line = stream.readline()
+        number += 1
+        if not line:
             break
-        except UnicodeDecodeError:
-            print("seq2seq: that line is not UTF-8 text; type it again.", file=sys.stderr)
+        try:
+            if isinstance(line, bytes):
+                text = decode(line.removesuffix(b"\n").removesuffix(b"\r"), "standard input", number, replace)
+            else:
+                text = check(line.removesuffix("\n").removesuffix("\r"), "standard input", number, replace)
+        except TextError as error:
+            print(f"seq2seq: {error} Type it again.", file=sys.stderr)
             continue
         if not text.strip():
             break

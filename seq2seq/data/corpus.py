@@ -1,43 +1,40 @@
-"""Read sentence-pair corpora (Tatoeba/Anki tab files or two aligned files) and split them."""
+"""Read sentence-pair corpora (Tatoeba/Anki tab files or two aligned files) and split them.
+
+Lines are read and decoded by `seq2seq.data.lines` (UTF-8, a BOM dropped, each bad line named
+by file, line and column). Optional length caps in characters skip and count overlong pairs, or
+refuse them (`overlong="refuse"`); a line far over its cap is never held in memory whole.
+"""
 
 from __future__ import annotations
 
-import os
 import random
 from collections.abc import Iterator, Sequence
-from typing import BinaryIO
 from contextlib import closing
 from dataclasses import dataclass
 from itertools import zip_longest
-from pathlib import Path
 
+from seq2seq.data.lines import BadLine, LengthLimits, Overlong, PathLike, TooLongToRead, decode_line, raw_lines, snippet
 from seq2seq.errors import ConfigError, CorpusError
 
-PathLike = str | os.PathLike[str]
 Pair = tuple[str, str]
 
-_BOM = b"\xef\xbb\xbf"
-_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 _SKIP_HINT = "use --skip-bad-lines to skip such lines"
-_SNIPPET_CHARS = 60
+_OVERLONG_HINT = "raise the cap, or leave out --overlong refuse to skip and count such pairs"
 _NO_PAIRS = "no sentence pairs found (the file is empty or has only blank lines)"
 
 
 @dataclass(frozen=True)
 class Corpus:
-    """Sentence pairs read from one or two files, with the count of malformed lines skipped."""
+    """Sentence pairs read from one or two files, with the counts of malformed lines and overlong pairs skipped."""
 
     pairs: list[Pair]
     skipped: int
     sources: tuple[str, ...]
+    overlong: int = 0  # pairs left out because a side was longer than its cap
 
     def __len__(self) -> int:
         """Return the number of sentence pairs."""
         return len(self.pairs)
-
-
-class _BadLine(Exception):
-    """A line is malformed; the message says what was expected and what was found."""
 
 
 # ---------------------------------------------------------------- shared helpers
@@ -49,63 +46,20 @@ def _check_limit(limit: int | None) -> None:
         raise ConfigError(f"limit must be a positive number of pairs or None, got {limit!r}.")
 
 
-def _open_binary(path: PathLike) -> BinaryIO:
-    """Open a corpus file for binary reading, turning OS errors into CorpusError."""
-    if Path(path).is_dir():
-        raise CorpusError(f"{path}: is a directory, expected a corpus file")
-    try:
-        return open(path, "rb")
-    except FileNotFoundError:
-        raise CorpusError(f"{path}: no such file") from None
-    except OSError as error:
-        raise CorpusError(f"{path}: cannot be read ({error.strerror or error})") from None
-    except ValueError:  # a NUL character in the name
-        raise CorpusError(f"{path!r}: not a valid file name") from None
+def _hint(bad: BadLine) -> str:
+    return _OVERLONG_HINT if isinstance(bad, Overlong) else _SKIP_HINT
 
 
-def _raw_lines(path: PathLike) -> Iterator[bytes]:
-    """Yield each line's bytes without its b"\\n", its trailing b"\\r"s and (line 1) a UTF-8 BOM."""
-    with _open_binary(path) as handle:
-        for number, raw in enumerate(handle, start=1):
-            raw = raw.removesuffix(b"\n").rstrip(b"\r")
-            if number == 1 and raw.startswith(_BOM):
-                raw = raw[len(_BOM):]
-            yield raw
+def _line_error(path: PathLike, number: int, bad: BadLine) -> CorpusError:
+    """Build the one-line CorpusError for a malformed or overlong line."""
+    return CorpusError(f"{path}, line {number}: {bad}; {_hint(bad)}")
 
 
-def _decode(raw: bytes) -> str:
-    """Decode one line as UTF-8, or raise _BadLine naming the first bad byte.
-
-    A NUL byte or a carriage return inside the line is refused too: the first comes from
-    UTF-16 text, the second from old Mac (CR) line endings, which would glue lines together.
-    """
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as error:
-        byte = raw[error.start]
-        hint = "; the file looks like UTF-16, save it as UTF-8" if raw.startswith(_UTF16_BOMS) else ""
-        raise _BadLine(f"not valid UTF-8 (byte 0x{byte:02x} at column {error.start + 1}){hint}") from None
-    for character, problem in (("\0", "a NUL byte (is the file UTF-16? save it as UTF-8)"),
-                               ("\r", "a carriage return (convert CR line endings to LF)")):
-        if character in text:
-            raise _BadLine(f"{problem} at column {text.index(character) + 1}")
-    return text
-
-
-def _snippet(text: str) -> str:
-    """Return repr() of at most the first 60 characters of text, marking a cut."""
-    if len(text) <= _SNIPPET_CHARS:
-        return repr(text)
-    return repr(text[:_SNIPPET_CHARS]) + "..."
-
-
-def _line_error(path: PathLike, number: int, problem: str) -> CorpusError:
-    """Build the one-line CorpusError for a malformed line."""
-    return CorpusError(f"{path}, line {number}: {problem}; {_SKIP_HINT}")
-
-
-def _no_pairs_error(label: str, skipped: int) -> CorpusError:
+def _no_pairs_error(label: str, skipped: int, overlong: int = 0) -> CorpusError:
     """Build the error for a corpus that yielded no pairs."""
+    if overlong:
+        return CorpusError(f"{label}: no sentence pairs found ({overlong} pairs were over the length caps and "
+                           f"{skipped} lines malformed); raise --max-source-length and --max-target-length")
     if skipped:
         return CorpusError(
             f"{label}: no sentence pairs found (all {skipped} non-blank lines were malformed and skipped)"
@@ -116,32 +70,42 @@ def _no_pairs_error(label: str, skipped: int) -> CorpusError:
 # ---------------------------------------------------------------- Tatoeba format
 
 
-def _parse_tatoeba(raw: bytes) -> Pair | None:
-    """Parse one Tatoeba line into a pair; None for a blank line; _BadLine if malformed."""
-    text = _decode(raw)
+def _parse_tatoeba(raw: bytes, limits: LengthLimits, replace: bool) -> Pair | None:
+    """Parse one Tatoeba line into a pair; None for a blank line; BadLine if malformed, Overlong if too long."""
+    if isinstance(raw, TooLongToRead):
+        raise limits.too_long_to_read()
+    text = decode_line(raw, replace)
     if not text.strip():
         return None
     columns = text.split("\t")
     if len(columns) not in (2, 3):
-        raise _BadLine(
+        raise BadLine(
             "expected 2 or 3 tab-separated columns (source<TAB>target[<TAB>attribution]), "
-            f"found {len(columns)} in {_snippet(text)}"
+            f"found {len(columns)} in {snippet(text)}"
         )
     source, target = columns[0].strip(), columns[1].strip()
     for name, field in (("source", source), ("target", target)):
         if not field:
-            raise _BadLine(f"the {name} column is empty in {_snippet(text)}")
-    return source, target
+            raise BadLine(f"the {name} column is empty in {snippet(text)}")
+    return limits.check(source, target)
 
 
-def _collect(items, parse, error, limit: int | None, skip_bad_lines: bool) -> tuple[list[Pair], int]:
-    """Parse `items` into pairs until `limit`; skip and count bad ones, or raise `error(item, bad)`."""
+def _collect(items, parse, error, limit: int | None, skip_bad_lines: bool, limits: LengthLimits) -> tuple[list[Pair], int, int]:
+    """Parse `items` into pairs until `limit`; skip and count bad and overlong ones, or raise `error(item, bad)`.
+
+    Returns the pairs, the number of malformed lines skipped and the number of overlong pairs skipped.
+    """
     pairs: list[Pair] = []
-    skipped = 0
+    skipped = overlong = 0
     for item in items:
         try:
             pair = parse(item)
-        except _BadLine as bad:
+        except Overlong as bad:
+            if limits.overlong == "refuse":
+                raise error(item, bad) from None
+            overlong += 1
+            continue
+        except BadLine as bad:
             if not skip_bad_lines:
                 raise error(item, bad) from None
             skipped += 1
@@ -150,23 +114,39 @@ def _collect(items, parse, error, limit: int | None, skip_bad_lines: bool) -> tu
             pairs.append(pair)
             if limit is not None and len(pairs) >= limit:
                 break
-    return pairs, skipped
+    return pairs, skipped, overlong
 
 
-def read_tatoeba(path: PathLike, *, limit: int | None = None, skip_bad_lines: bool = False) -> Corpus:
-    """Read a Tatoeba/Anki `source<TAB>target[<TAB>attribution]` file (UTF-8, LF or CRLF)."""
+def read_tatoeba(
+    path: PathLike,
+    *,
+    limit: int | None = None,
+    skip_bad_lines: bool = False,
+    max_source_length: int | None = None,
+    max_target_length: int | None = None,
+    overlong: str = "skip",
+    replace_invalid: bool = False,
+) -> Corpus:
+    """Read a Tatoeba/Anki `source<TAB>target[<TAB>attribution]` file (UTF-8, LF or CRLF).
+
+    A pair with a side over its cap (in characters; None: no cap) is skipped and counted in
+    `Corpus.overlong`, or with `overlong="refuse"` refused naming the line. `replace_invalid`
+    reads bytes that are not UTF-8 as U+FFFD instead of refusing the line.
+    """
     _check_limit(limit)
-    with closing(_raw_lines(path)) as lines:
-        pairs, skipped = _collect(
+    limits = LengthLimits(max_source_length, max_target_length, overlong)
+    with closing(raw_lines(path, limits.byte_cap())) as lines:
+        pairs, skipped, too_long = _collect(
             enumerate(lines, start=1),
-            parse=lambda item: _parse_tatoeba(item[1]),
-            error=lambda item, bad: _line_error(path, item[0], str(bad)),
+            parse=lambda item: _parse_tatoeba(item[1], limits, replace_invalid),
+            error=lambda item, bad: _line_error(path, item[0], bad),
             limit=limit,
             skip_bad_lines=skip_bad_lines,
+            limits=limits,
         )
     if not pairs:
-        raise _no_pairs_error(str(path), skipped)
-    return Corpus(pairs=pairs, skipped=skipped, sources=(str(path),))
+        raise _no_pairs_error(str(path), skipped, too_long)
+    return Corpus(pairs=pairs, skipped=skipped, sources=(str(path),), overlong=too_long)
 
 
 # ---------------------------------------------------------------- two aligned files
@@ -185,28 +165,33 @@ def _length_error(source_path: PathLike, n_source: int, target_path: PathLike, n
     )
 
 
-def _parse_parallel(
-    source_path: PathLike, source_raw: bytes, target_path: PathLike, target_raw: bytes, number: int
-) -> Pair | None:
-    """Parse line `number` of both files; None if both are blank; _BadLine naming the file if malformed."""
+def _parse_parallel(paths: tuple[PathLike, PathLike], raws: tuple[bytes, bytes], number: int,
+                    limits: LengthLimits, replace: bool) -> Pair | None:
+    """Parse line `number` of both files; None if both are blank; BadLine naming the file if malformed or too long."""
     sides = []
-    for path, raw in ((source_path, source_raw), (target_path, target_raw)):
+    for side, (path, raw) in enumerate(zip(paths, raws)):
         try:
-            sides.append(_decode(raw).strip())
-        except _BadLine as bad:
-            raise _BadLine(f"{path}, line {number}: {bad}") from None
+            if isinstance(raw, TooLongToRead):
+                raise limits.too_long_to_read(side)
+            sides.append(decode_line(raw, replace).strip())
+        except BadLine as bad:
+            raise type(bad)(f"{path}, line {number}: {bad}") from None
     source, target = sides
     if not source and not target:
         return None
     if not source or not target:
-        blank, other = (source_path, target_path) if not source else (target_path, source_path)
-        raise _BadLine(f"{blank}, line {number}: the line is blank but line {number} of {other} is not")
-    return source, target
+        blank, other = paths if not source else paths[::-1]
+        raise BadLine(f"{blank}, line {number}: the line is blank but line {number} of {other} is not")
+    try:
+        return limits.check(source, target)
+    except Overlong as bad:
+        raise Overlong(f"{paths[0]} and {paths[1]}, line {number}: {bad}") from None
 
 
-def _aligned(source_path: PathLike, target_path: PathLike) -> Iterator[tuple[int, bytes, bytes]]:
+def _aligned(source_path: PathLike, target_path: PathLike, limits: LengthLimits) -> Iterator[tuple[int, bytes, bytes]]:
     """Yield (line number, source bytes, target bytes); raise CorpusError on unequal lengths."""
-    with closing(_raw_lines(source_path)) as sources, closing(_raw_lines(target_path)) as targets:
+    with closing(raw_lines(source_path, limits.byte_cap(0))) as sources, \
+            closing(raw_lines(target_path, limits.byte_cap(1))) as targets:
         number = 0
         for number, (source_raw, target_raw) in enumerate(zip_longest(sources, targets), start=1):
             if source_raw is None:
@@ -222,23 +207,31 @@ def read_parallel(
     *,
     limit: int | None = None,
     skip_bad_lines: bool = False,
+    max_source_length: int | None = None,
+    max_target_length: int | None = None,
+    overlong: str = "skip",
+    replace_invalid: bool = False,
 ) -> Corpus:
     """Read two line-aligned files: line i of the target file translates line i of the source file.
 
     With `limit`, reading stops after that many pairs, so a length mismatch past it goes unnoticed.
+    The length caps and `replace_invalid` work as in `read_tatoeba`.
     """
     _check_limit(limit)
-    with closing(_aligned(source_path, target_path)) as lines:
-        pairs, skipped = _collect(
+    limits = LengthLimits(max_source_length, max_target_length, overlong)
+    paths = (source_path, target_path)
+    with closing(_aligned(source_path, target_path, limits)) as lines:
+        pairs, skipped, too_long = _collect(
             lines,
-            parse=lambda item: _parse_parallel(source_path, item[1], target_path, item[2], item[0]),
-            error=lambda item, bad: CorpusError(f"{bad}; {_SKIP_HINT}"),
+            parse=lambda item: _parse_parallel(paths, item[1:], item[0], limits, replace_invalid),
+            error=lambda item, bad: CorpusError(f"{bad}; {_hint(bad)}"),
             limit=limit,
             skip_bad_lines=skip_bad_lines,
+            limits=limits,
         )
     if not pairs:
-        raise _no_pairs_error(f"{source_path} and {target_path}", skipped)
-    return Corpus(pairs=pairs, skipped=skipped, sources=(str(source_path), str(target_path)))
+        raise _no_pairs_error(f"{source_path} and {target_path}", skipped, too_long)
+    return Corpus(pairs=pairs, skipped=skipped, sources=(str(source_path), str(target_path)), overlong=too_long)
 
 
 # ---------------------------------------------------------------- dispatch and split
@@ -249,10 +242,12 @@ def read_corpus(
     *,
     source_file: PathLike | None = None,
     target_file: PathLike | None = None,
-    limit: int | None = None,
-    skip_bad_lines: bool = False,
+    **options,
 ) -> Corpus:
-    """Read a Tatoeba file (`path`) or two aligned files (`source_file` and `target_file`)."""
+    """Read a Tatoeba file (`path`) or two aligned files (`source_file` and `target_file`).
+
+    `options` are those of `read_tatoeba`: limit, skip_bad_lines, the length caps, overlong, replace_invalid.
+    """
     given_files = (source_file is not None, target_file is not None)
     if path is not None and any(given_files):
         raise ConfigError(
@@ -260,12 +255,12 @@ def read_corpus(
             "(two line-aligned files), not both."
         )
     if path is not None:
-        return read_tatoeba(path, limit=limit, skip_bad_lines=skip_bad_lines)
+        return read_tatoeba(path, **options)
     if not all(given_files):
         raise ConfigError(
             "Pass path (one Tatoeba file) or both source_file and target_file (two line-aligned files)."
         )
-    return read_parallel(source_file, target_file, limit=limit, skip_bad_lines=skip_bad_lines)
+    return read_parallel(source_file, target_file, **options)
 
 
 def _held_out_count(fraction: float, n_sources: int, most: int | None = None) -> int:

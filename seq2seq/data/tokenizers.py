@@ -177,10 +177,16 @@ def _load_processor(model_proto: bytes) -> sentencepiece.SentencePieceProcessor:
     raise ConfigError("the subword tokenizer's model_proto is not a SentencePiece model; retrain the tokenizer.")
 
 
+# SentencePiece reads the size as a 32-bit integer; far fewer pieces than this already cover any corpus.
+MAX_PIECES = 1_000_000
+
+
 def _check_vocab_size(vocab_size: int) -> None:
-    """Raise ConfigError unless `vocab_size` is a positive integer."""
+    """Raise ConfigError unless `vocab_size` is a positive integer SentencePiece can take."""
     if isinstance(vocab_size, bool) or not isinstance(vocab_size, int) or vocab_size <= 0:
         raise ConfigError(f"vocab_size must be a positive integer, got {vocab_size!r}; pass for example 8000.")
+    if vocab_size > MAX_PIECES:
+        raise ConfigError(f"vocab_size must be at most {MAX_PIECES:,} pieces, got {vocab_size:,}; pass for example 8000.")
 
 
 def _check_vocab_size_covers_characters(vocab_size: int, texts: list[str]) -> None:

@@ -7,10 +7,12 @@ corpus always gives the same ids.
 
 from __future__ import annotations
 
+import warnings
 from collections import Counter
 from collections.abc import Iterable, Sequence
 
 from seq2seq.data.tokenizers import Tokenizer, tokenizer_from_config
+from seq2seq.errors import EmptyVocabularyWarning
 
 PAD, UNK, START, END = "<pad>", "<unk>", "<s>", "</s>"
 SPECIAL_TOKENS = (PAD, UNK, START, END)
@@ -39,12 +41,24 @@ class Vocabulary:
         max_size: int | None = None,
         min_frequency: int = 1,
     ) -> "Vocabulary":
-        """Count the tokens of `texts`; keep the `max_size` most frequent seen `min_frequency` times."""
+        """Count the tokens of `texts`; keep the `max_size` most frequent seen `min_frequency` times.
+
+        A `min_frequency` that keeps none of the tokens the texts have warns (`EmptyVocabularyWarning`):
+        a model over the special tokens alone reads every token as unknown and can learn nothing.
+        """
         counts = Counter(token for text in texts for token in tokenizer.tokenize(text))
         for special in SPECIAL_TOKENS:
             counts.pop(special, None)
         ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
         kept = [token for token, count in ranked if count >= min_frequency]
+        if ranked and not kept:
+            warnings.warn(
+                f"min_frequency {min_frequency:,} keeps none of the {len(ranked):,} tokens of the texts (the most frequent, "
+                f"{ranked[0][0]!r}, is seen {ranked[0][1]:,} times), so every token reads as unknown; "
+                f"pass a min_frequency of at most {ranked[0][1]:,}.",
+                EmptyVocabularyWarning,
+                stacklevel=2,
+            )
         return cls(kept if max_size is None else kept[:max_size], tokenizer)
 
     def __len__(self) -> int:

@@ -9,18 +9,20 @@ from seq2seq.errors import ConfigError
 from seq2seq.validation import is_number, require_bool, require_non_negative_int, require_positive_int, require_seed
 
 MAX_NGRAM = 32  # the largest n-gram size --no-repeat-ngram accepts
+MAX_BEAM = 128  # the widest beam: memory grows with beam x batch x length x vocabulary
+MAX_OUTPUT_LENGTH = 4096  # the most tokens an output may be given (max_length, min_length)
 
 
 @dataclass(frozen=True)
 class SearchConfig:
     """How `translate` searches for output sentences."""
 
-    beam: int = 1  # hypotheses kept per sentence; 1 is greedy search
+    beam: int = 1  # hypotheses kept per sentence (at most 128); 1 is greedy search
     nbest: int = 1  # hypotheses returned per sentence (at most `beam`)
     length_penalty: float = 0.0  # GNMT alpha: 0 scores by log-probability, higher favours longer outputs
     coverage_penalty: float = 0.0  # GNMT beta (beam search, attention models): penalise source tokens left unattended
-    min_length: int = 0  # tokens before the end may be chosen (beam search)
-    max_length: int | None = None  # most tokens per output; None: 2 x source tokens + 10
+    min_length: int = 0  # tokens before the end may be chosen (beam search only; below max_length)
+    max_length: int | None = None  # most tokens per output (at most 4096); None: 2 x source tokens + 10
     no_repeat_ngram: int = 0  # forbid repeating any n-gram of this size (beam search); 0: off
     sample: bool = False  # draw tokens at random instead of searching
     temperature: float = 1.0  # sampling: below 1 sharpens the distribution, above 1 flattens it
@@ -59,6 +61,21 @@ class SearchConfig:
             raise ConfigError(f"no_repeat_ngram must be at most {MAX_NGRAM}, got {self.no_repeat_ngram}; 3 or 4 is usual.")
         if self.max_length is not None and self.min_length >= self.max_length:
             raise ConfigError(f"min_length ({self.min_length}) must be below max_length ({self.max_length}).")
+        self._validate_sizes()
+
+    def _validate_sizes(self) -> None:
+        """Caps that keep one search within memory and time, and min_length only where it is honoured."""
+        if self.beam > MAX_BEAM:
+            raise ConfigError(f"beam must be at most {MAX_BEAM}, got {self.beam}; 4 to 10 is usual.")
+        for name in ("max_length", "min_length"):
+            value = getattr(self, name)
+            if value is not None and value > MAX_OUTPUT_LENGTH:
+                raise ConfigError(f"{name} must be at most {MAX_OUTPUT_LENGTH} tokens, got {value}.")
+        if self.min_length and self.beam == 1:
+            raise ConfigError(
+                f"min_length ({self.min_length}) holds back the end in beam search only; pass --beam 2 or more with it "
+                "(greedy search and sampling cannot honour it)."
+            )
 
     def replace(self, **overrides) -> "SearchConfig":
         """A copy with some settings changed; an unknown name is refused with the valid ones."""

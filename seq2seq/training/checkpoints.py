@@ -16,7 +16,7 @@ from pathlib import Path
 import keras
 
 from seq2seq.errors import Seq2SeqError
-from seq2seq.files import write_text_atomically
+from seq2seq.files import remove_stale_temporaries_in, write_text_atomically
 
 STATE_FILE = "state.json"
 BEST_BETWEEN_EPOCHS = "best.keras"  # the best weights when they came between two epoch ends
@@ -44,6 +44,7 @@ class EpochCheckpoint(keras.callbacks.Callback):
             self.directory.mkdir(parents=True, exist_ok=True)
         except OSError as error:
             raise CheckpointError(f"{self.directory}: cannot make the checkpoint folder ({error.strerror or error}).") from None
+        remove_stale_temporaries_in(self.directory)  # of a run killed mid-write
 
     def on_epoch_end(self, epoch, logs=None):
         for key, value in (logs or {}).items():

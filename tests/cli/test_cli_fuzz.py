@@ -63,17 +63,18 @@ BAD_NUMBERS = {
     "--epochs": ["0", "-1", "abc", "1.5", ""], "--units": ["0", "-3", "x"], "--batch-size": ["0"], "--limit": ["0", "-2"],
     "--dropout": ["-0.1", "1", "nan", "inf", "abc"], "--learning-rate": ["0", "-1", "nan", "inf"],
     "--validation-split": ["1", "-0.5", "nan"], "--label-smoothing": ["1", "-1"], "--clip-norm": ["0", "-1", "nan"],
-    "--seed": ["-1", "abc", "1e3", str(2**70)], "--vocab-size": ["0"], "--embedding-dim": ["0", "-4"], "--patience": ["0"],
-    "--min-frequency": ["0"], "--layers": ["0"], "--decoder-layers": ["-1"],
+    "--seed": ["-1", "abc", "1e3", str(2**70)], "--vocab-size": ["0", str(10**12)], "--embedding-dim": ["0", "-4"], "--patience": ["0"],
+    "--min-frequency": ["0"], "--layers": ["0", "100000"], "--decoder-layers": ["-1", "33"], "--max-source-length": ["0"],
 }
 BAD_CHOICES = {"--preset": "nope", "--cell": "rnn", "--bridge": "glue", "--attention": "soft", "--tokenizer": "byte",
-               "--distribute": "everywhere"}
+               "--distribute": "everywhere", "--overlong": "truncate"}
 BAD_SEARCH = [["--beam", "0"], ["--beam", "-2"], ["--nbest", "3"], ["--temperature", "0"], ["--temperature", "nan"],
               ["--sample", "--temperature", "-1"], ["--top-p", "0"], ["--top-p", "2"], ["--top-k", "-1"],
               ["--min-length", "-1"], ["--max-length", "0"], ["--min-length", "9", "--max-length", "5"],
               ["--sample", "--beam", "3"], ["--seed", "x"], ["--no-repeat-ngram", "-1"], ["--batch-size", "0"],
               ["--length-penalty", "-1"], ["--length-penalty", "inf"], ["--sample", "--seed", "-1"],
-              ["--sample", "--seed", str(2**70)]]
+              ["--sample", "--seed", str(2**70)], ["--beam", "100000"], ["--max-length", "1000000000"], ["--min-length", "3"],
+              ["--beam", "3", "--min-length", "5000"]]
 
 
 def cases():
@@ -111,7 +112,6 @@ def cases():
         ["average", "--out", "avg.keras"],
         ["average", "model.keras"],
         ["average", "model.keras", "other.keras", "--out", "avg.keras"],
-        ["info"],
         ["--no-such-flag"],
         # configuration files
         *([*TRAIN, "--config", name] for name in ["absent.yaml", "list.yaml", "bad.yaml", "unknown.yaml", "binary.yaml", "folder"]),

@@ -219,3 +219,27 @@ def test_training_killed_at_random_moments_keeps_its_checkpoints_and_resumes(tmp
     assert len(json.loads((tmp_path / "model.history.json").read_text())["loss"]) == epoch + 1
     assert (tmp_path / "model.history.png").read_bytes()[:4] == b"\x89PNG"
     assert leftovers(tmp_path) == []
+
+
+@pytest.mark.slow
+def test_a_second_training_on_the_same_out_fails_at_once_while_the_first_goes_on(tmp_path, capsys):
+    corpus, out = write_corpus(tmp_path, copies=3), tmp_path / "model.keras"
+    command = [sys.executable, "-m", "seq2seq.cli", "train", str(corpus), "--out", str(out), *TRAIN, "--epochs", "200"]
+    first = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        wait_for_epoch_beyond(tmp_path / "model.keras.checkpoints" / "state.json", 0, first)
+        started = time.monotonic()
+        status, err = run(capsys, "train", corpus, "--out", out, *TRAIN, "--epochs", "1")
+        assert time.monotonic() - started < 5
+        assert status == 2 and err == f"seq2seq: error: {out}: in use by another training (process {first.pid}); " \
+                                      "wait for it to end, or choose another path.\n"
+        other_out = tmp_path / "other.keras"
+        status, err = run(capsys, "train", corpus, "--out", other_out, "--checkpoint-dir", tmp_path / "model.keras.checkpoints",
+                          *TRAIN, "--epochs", "1")
+        assert status == 2 and "model.keras.checkpoints: in use by another training" in err
+        assert first.poll() is None and not out.exists()
+    finally:
+        os.killpg(first.pid, signal.SIGKILL)
+        first.wait()
+    assert run(capsys, "train", corpus, "--out", out, *TRAIN, "--epochs", "2", "--resume")[0] == 0  # the lock died with it
+    assert leftovers(tmp_path) == []
