@@ -75,6 +75,7 @@ def add_command(commands) -> None:
 
 def run_train(args) -> int:
     from seq2seq.config import read_settings_file
+    from seq2seq.devices import device_line
     from seq2seq.errors import ModelFileError
     from seq2seq.files import exclusive_use, prepare_destination, prepare_folder
     from seq2seq.training.distribution import split_cpu_from_environment
@@ -97,6 +98,7 @@ def run_train(args) -> int:
     prepare_folder(settings["checkpoint_dir"], "checkpoint folder")
     # Held until the end, so a second training on this --out or checkpoint folder fails at once.
     with exclusive_use(out, "training"), exclusive_use(settings["checkpoint_dir"], "training"):
+        print(device_line(), flush=True)  # which device trains, and a hint where a GPU sits unused
         corpus = read_training_corpus(args, settings)
         verbose = "auto" if sys.stdout.isatty() else 2  # one line per epoch in logs and pipes
         max_time = settings.get("max_time")
