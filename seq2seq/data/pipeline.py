@@ -2,9 +2,14 @@
 
 Only the ids are held in memory (one flat int32 array per side and the sentence lengths);
 batches are cut with NumPy from sentences of similar length and padded to their own longest
-sentence, so little padding is computed, and `tf.data` streams them to `fit`. Where the
-backend compiles one step per shape (JAX), lengths are rounded up to a multiple of 8 to keep
-the set of shapes small.
+sentence, so little padding is computed, and `tf.data` streams them to `fit`.
+
+Where the training step is compiled once per input shape (XLA: JAX, and TensorFlow or PyTorch
+with `jit_compile`), batches come in fixed shapes instead (`fixed_shapes`): every batch of a
+bucket has the bucket's batch size and its widths (its longest source, its longest target plus
+the start/end id), the last batch filled with rows of padding only. Such a row is masked in the
+encoder, the decoder, the attention and the loss, so it changes neither the loss nor the
+gradients; an epoch then runs one program per bucket, whatever the order of its batches.
 """
 
 from __future__ import annotations
@@ -19,8 +24,13 @@ from seq2seq.data.vocabulary import Vocabulary
 
 
 def default_pad_multiple() -> int:
-    """1 on TensorFlow (one trace serves every shape); 8 where each new shape compiles anew."""
+    """1 on TensorFlow (one trace serves every shape); 8 elsewhere, where batches are not of fixed shapes."""
     return 1 if keras.backend.backend() == "tensorflow" else 8
+
+
+def default_fixed_shapes() -> bool:
+    """Whether batches come in fixed shapes by default: on JAX, which compiles every step per shape."""
+    return keras.backend.backend() == "jax"
 
 
 @dataclass(frozen=True)
@@ -60,7 +70,10 @@ def _flatten(sequences: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
     return flat, lengths
 
 
-def bucket_boundaries(lengths: np.ndarray, batch_size: int, max_buckets: int = 16) -> list[int]:
+MAX_BUCKETS = 16  # length buckets of an epoch: with fixed shapes, also the most programs it compiles
+
+
+def bucket_boundaries(lengths: np.ndarray, batch_size: int, max_buckets: int = MAX_BUCKETS) -> list[int]:
     """Length boundaries that split `lengths` into about equally full buckets.
 
     Each bucket holds at least a few batches, so batches rarely end up partly filled.
@@ -99,16 +112,22 @@ class BucketedBatches(keras.utils.PyDataset):
     was interrupted before it. A batch is padded with 0 to its longest sentence rounded up to
     `pad_multiple`; decoder inputs start with `start_id` and targets end with `end_id`.
 
+    With `fixed_shapes`, every batch of bucket b has `sizes[b]` rows and the bucket's
+    `widths[b]` (its longest source; its longest target plus one), the last batch of a bucket
+    filled with rows of padding only: `shapes()` is then every shape an epoch holds.
+
     Keras reads it as a `PyDataset` (`len`, the batches by index, `on_epoch_end` moving to the
     next epoch); `epoch_batches()` yields a whole epoch, the next one each call, for `tf.data`.
     """
 
-    def __init__(self, encoded, batch_size, *, start_id, end_id, shuffle, seed, boundaries, pad_multiple, first_epoch=0):
+    def __init__(self, encoded, batch_size, *, start_id, end_id, shuffle, seed, boundaries, pad_multiple,
+                 fixed_shapes=False, first_epoch=0):
         super().__init__()
         self.encoded = encoded
         self.start_id, self.end_id = start_id, end_id
         self.shuffle, self.seed = shuffle, seed
         self.pad_multiple = pad_multiple
+        self.fixed_shapes = fixed_shapes
         self.next_epoch = first_epoch
         lengths = encoded.example_lengths
         if boundaries is None:
@@ -116,9 +135,14 @@ class BucketedBatches(keras.utils.PyDataset):
         self.sizes = bucket_batch_sizes(lengths, boundaries, batch_size)
         bucket_of = np.searchsorted(np.asarray(boundaries, dtype=np.int64), lengths, side="right")
         self.buckets = [np.flatnonzero(bucket_of == bucket) for bucket in range(len(self.sizes))]
+        sources, targets = encoded.source_lengths, encoded.target_lengths
+        # Each bucket's (source, target) width: its longest source, its longest target plus the start/end id.
+        self.widths = [
+            (max(1, int(sources[rows].max(initial=0))), int(targets[rows].max(initial=0)) + 1) for rows in self.buckets
+        ]
         self.source_starts = np.concatenate([[0], np.cumsum(encoded.source_lengths)[:-1]]).astype(np.int64)
         self.target_starts = np.concatenate([[0], np.cumsum(encoded.target_lengths)[:-1]]).astype(np.int64)
-        self._plan = None  # the rows of each batch of the current epoch
+        self._plan = None  # the (bucket, rows) of each batch of the current epoch
 
     def __len__(self) -> int:
         return sum(-(-len(members) // size) for members, size in zip(self.buckets, self.sizes))
@@ -126,7 +150,7 @@ class BucketedBatches(keras.utils.PyDataset):
     def __getitem__(self, index: int):
         if self._plan is None:
             self._plan = self.epoch_plan(self.next_epoch)
-        return self.batch(self._plan[index])
+        return self.batch(*self._plan[index])
 
     def on_epoch_end(self) -> None:
         self.next_epoch += 1
@@ -136,32 +160,44 @@ class BucketedBatches(keras.utils.PyDataset):
         """Yield the next epoch's batches: `({"encoder_tokens", "decoder_tokens"}, targets)`, int32."""
         plan = self.epoch_plan(self.next_epoch)
         self.next_epoch += 1
-        for rows in plan:
-            yield self.batch(rows)
+        for bucket, rows in plan:
+            yield self.batch(bucket, rows)
 
-    def epoch_plan(self, epoch: int) -> list[np.ndarray]:
-        """The pair indices of every batch of `epoch`, in order."""
+    def epoch_plan(self, epoch: int) -> list[tuple[int, np.ndarray]]:
+        """The bucket and the pair indices of every batch of `epoch`, in order."""
         random = np.random.default_rng([self.seed, epoch]) if self.shuffle else None
         batches = []
-        for members, size in zip(self.buckets, self.sizes):
+        for bucket, (members, size) in enumerate(zip(self.buckets, self.sizes)):
             if random is not None:
                 members = random.permutation(members)
-            batches.extend(members[start : start + size] for start in range(0, len(members), size))
+            batches.extend((bucket, members[start : start + size]) for start in range(0, len(members), size))
         if random is not None:
             batches = [batches[index] for index in random.permutation(len(batches))]
         return batches
 
-    def batch(self, rows: np.ndarray):
-        """The padded teacher-forcing arrays of the pairs `rows`."""
+    def shapes(self) -> set[tuple[int, int, int]]:
+        """The `(rows, source width, target width)` of the batches, with `fixed_shapes`: one per non-empty bucket."""
+        return {(size, *widths) for members, size, widths in zip(self.buckets, self.sizes, self.widths) if len(members)}
+
+    def batch(self, bucket: int, rows: np.ndarray):
+        """The padded teacher-forcing arrays of the pairs `rows` of `bucket`."""
         encoded = self.encoded
-        source = _gather_padded(encoded.source_ids, self.source_starts[rows], encoded.source_lengths[rows], self.pad_multiple)
-        target_lengths = encoded.target_lengths[rows]
-        width = _padded_width(int(target_lengths.max(initial=0)) + 1, self.pad_multiple)
+        source_lengths, target_lengths = encoded.source_lengths[rows], encoded.target_lengths[rows]
+        if self.fixed_shapes:
+            (source_width, width), filler = self.widths[bucket], self.sizes[bucket] - len(rows)
+        else:
+            source_width = _padded_width(int(source_lengths.max(initial=0)), self.pad_multiple)
+            width, filler = _padded_width(int(target_lengths.max(initial=0)) + 1, self.pad_multiple), 0
+        source = _gather_padded(encoded.source_ids, self.source_starts[rows], source_lengths, source_width)
         decoder_input = np.zeros((len(rows), width), np.int32)
         decoder_input[:, 0] = self.start_id
-        decoder_input[:, 1:] = _gather_padded(encoded.target_ids, self.target_starts[rows], target_lengths, 1, width - 1)
-        decoder_target = _gather_padded(encoded.target_ids, self.target_starts[rows], target_lengths, 1, width)
+        decoder_input[:, 1:] = _gather_padded(encoded.target_ids, self.target_starts[rows], target_lengths, width - 1)
+        decoder_target = _gather_padded(encoded.target_ids, self.target_starts[rows], target_lengths, width)
         decoder_target[np.arange(len(rows)), target_lengths] = self.end_id
+        if filler:  # rows of padding only: masked everywhere, so no loss and no gradient
+            source, decoder_input, decoder_target = (
+                np.pad(ids, ((0, filler), (0, 0))) for ids in (source, decoder_input, decoder_target)
+            )
         return {"encoder_tokens": source, "decoder_tokens": decoder_input}, decoder_target
 
 
@@ -169,10 +205,8 @@ def _padded_width(length: int, multiple: int) -> int:
     return max(multiple, -(-length // multiple) * multiple)
 
 
-def _gather_padded(flat, starts, lengths, multiple, width=None) -> np.ndarray:
-    """Rows `flat[start : start + length]` right-padded with 0 to `width` (default: the longest, rounded up)."""
-    if width is None:
-        width = _padded_width(int(lengths.max(initial=0)), multiple)
+def _gather_padded(flat, starts, lengths, width) -> np.ndarray:
+    """Rows `flat[start : start + length]` right-padded with 0 to `width`."""
     positions = np.arange(width)[None, :]
     real = positions < lengths[:, None]
     indices = np.where(real, starts[:, None] + positions, 0)
@@ -189,13 +223,15 @@ def training_dataset(
     seed: int = 0,
     boundaries: Sequence[int] | None = None,
     pad_multiple: int | None = None,
+    fixed_shapes: bool | None = None,
     first_epoch: int = 0,
 ):
     """Batches `({"encoder_tokens", "decoder_tokens"}, targets)` for `fit`, epoch after epoch.
 
     Every pass is the next epoch of `BucketedBatches` (the first being `first_epoch`): pairs
     shuffled (seeded) and grouped by length into buckets, each batch padded to its own longest
-    sentence. The number of batches is known, so progress bars show it. On TensorFlow this is
+    sentence, or with `fixed_shapes` (default: on JAX) to its bucket's fixed shape. The number
+    of batches is known, so progress bars show it. On TensorFlow this is
     a `tf.data.Dataset` (which `tf.distribute` splits between replicas) with autotuning off:
     its background thread sleeps in growing intervals and held the end of an epoch until it
     woke (up to seconds per epoch). Elsewhere it is the `PyDataset` itself: read in Keras'
@@ -210,6 +246,7 @@ def training_dataset(
         seed=seed,
         boundaries=boundaries,
         pad_multiple=pad_multiple or default_pad_multiple(),
+        fixed_shapes=default_fixed_shapes() if fixed_shapes is None else fixed_shapes,
         first_epoch=first_epoch,
     )
     if keras.backend.backend() != "tensorflow":

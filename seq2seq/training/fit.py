@@ -24,6 +24,7 @@ from seq2seq.models.loading import load
 from seq2seq.training.schedules import DecayToEnd
 from seq2seq.training.selection import MONITORS, KeepBestWeights, RememberLast, StepValidation, ValidationScores, Validator, average_into_best
 from seq2seq.training.stopping import StopTraining
+from seq2seq.training.threads import enable_compilation_cache
 
 
 def validation_split(pairs, train_config: TrainConfig) -> tuple[list, list]:
@@ -72,15 +73,18 @@ def load_pretrained_embeddings(model: Seq2Seq, train_config: TrainConfig) -> dic
     return report
 
 
+def training_loss(train_config: TrainConfig) -> keras.losses.Loss:
+    """Cross-entropy (label-smoothed if asked), the mean over real target tokens: padding (id 0) counts for nothing."""
+    if train_config.label_smoothing:
+        return SmoothedTokenCrossentropy(train_config.label_smoothing)
+    return keras.losses.SparseCategoricalCrossentropy(from_logits=True, ignore_class=0)
+
+
 def compile_for_training(model: Seq2Seq, train_config: TrainConfig) -> None:
     """Adam on dense gradients (clipped to a global norm if asked), cross-entropy over real tokens, token accuracy."""
-    if train_config.label_smoothing:
-        loss = SmoothedTokenCrossentropy(train_config.label_smoothing)
-    else:
-        loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True, ignore_class=0)
     model.compile(
         optimizer=Adam(learning_rate=train_config.learning_rate, global_clipnorm=train_config.clip_norm),
-        loss=loss,
+        loss=training_loss(train_config),
         metrics=[TokenAccuracy()],
     )
 
@@ -121,6 +125,7 @@ def train(
     train_pairs, validation_pairs = validation_split(pairs, train_config)
     if not train_pairs:
         raise ConfigError("there are no training pairs left; give more data or a smaller validation split.")
+    enable_compilation_cache()
     keras.utils.set_random_seed(train_config.seed)
     source_vocab, target_vocab = build_vocabularies(train_pairs, model_config, train_config)
     summary = {
@@ -164,6 +169,7 @@ def resume(
     if verbose is not None:
         settings["verbose"] = verbose
     train_config = TrainConfig(**settings)
+    enable_compilation_cache()
     with strategy_scope(strategy_for(train_config.distribute)):
         model = load(Path(checkpoint_dir) / state["checkpoint"])
     train_pairs, validation_pairs = validation_split(pairs, train_config)
@@ -177,10 +183,20 @@ def resume(
     return fit(model, train_pairs, validation_pairs, train_config, callbacks, state["epoch"], state["history"], best)
 
 
-def training_batches(model: Seq2Seq, pairs, batch_size: int, seed: int | None = None, first_epoch: int = 0):
+def compiles_per_shape(model) -> bool:
+    """Whether `model`'s training and validation steps are compiled once per input shape.
+
+    So they are under XLA (JAX; TensorFlow where Keras turns `jit_compile` on, as on a GPU
+    without cuDNN layers) and `torch.compile`; TensorFlow on a CPU traces once for all shapes.
+    """
+    return bool(model.jit_compile)
+
+
+def training_batches(model: Seq2Seq, pairs, batch_size: int, seed: int | None = None, first_epoch: int = 0, fixed_shapes=None):
     """Length-bucketed teacher-forcing batches of `pairs` (texts, or `EncodedPairs`) for `model`, from epoch `first_epoch` on.
 
-    Shuffled when `seed` is given, each epoch by `(seed, epoch)`.
+    Shuffled when `seed` is given, each epoch by `(seed, epoch)`. With `fixed_shapes` (default:
+    where the model compiles per shape) one shape per bucket (see `seq2seq.data.pipeline`).
     """
     encoded = pairs if isinstance(pairs, EncodedPairs) else EncodedPairs.encode(pairs, model.source_vocab, model.target_vocab)
     return training_dataset(
@@ -190,6 +206,7 @@ def training_batches(model: Seq2Seq, pairs, batch_size: int, seed: int | None = 
         end_id=model.target_vocab.end_id,
         shuffle=seed is not None,
         seed=seed or 0,
+        fixed_shapes=compiles_per_shape(model) if fixed_shapes is None else fixed_shapes,
         first_epoch=first_epoch,
     )
 

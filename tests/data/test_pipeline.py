@@ -3,7 +3,14 @@
 import numpy as np
 import pytest
 
-from seq2seq.data.pipeline import EncodedPairs, batch_count, bucket_batch_sizes, bucket_boundaries, training_dataset
+from seq2seq.data.pipeline import (
+    BucketedBatches,
+    EncodedPairs,
+    batch_count,
+    bucket_batch_sizes,
+    bucket_boundaries,
+    training_dataset,
+)
 from seq2seq.data.tokenizers import tokenizer_from_config
 from seq2seq.data.vocabulary import Vocabulary
 
@@ -31,13 +38,30 @@ def _dataset(pairs, vocabularies, **options):
     return training_dataset(encoded, 64, start_id=target_vocab.start_id, end_id=target_vocab.end_id, **options)
 
 
+def _epoch(dataset) -> list:
+    """One epoch's batches, the next epoch on the next call: from `tf.data` (TensorFlow) or the `PyDataset` (elsewhere)."""
+    if hasattr(dataset, "cardinality"):
+        return list(dataset)
+    batches = [dataset[index] for index in range(len(dataset))]
+    dataset.on_epoch_end()  # as Keras' fit calls it
+    return batches
+
+
 def _sentences(dataset):
-    """Every (source ids, decoder input ids, target ids) of one epoch, padding removed."""
+    """Every (source ids, decoder input ids, target ids) of one epoch, padding (and rows of padding only) removed."""
     rows = []
-    for inputs, targets in dataset:
-        for source, decoder, target in zip(inputs["encoder_tokens"].numpy(), inputs["decoder_tokens"].numpy(), targets.numpy()):
-            rows.append((tuple(source[source != 0]), tuple(decoder[decoder != 0]), tuple(target[target != 0])))
+    for inputs, targets in _epoch(dataset):
+        arrays = (np.asarray(inputs["encoder_tokens"]), np.asarray(inputs["decoder_tokens"]), np.asarray(targets))
+        for source, decoder, target in zip(*arrays):
+            if decoder.any():
+                rows.append((tuple(source[source != 0]), tuple(decoder[decoder != 0]), tuple(target[target != 0])))
     return rows
+
+
+def _shapes(dataset) -> set:
+    """The distinct (source, decoder input, target) shapes of one epoch's batches."""
+    arrays = ((inputs["encoder_tokens"], inputs["decoder_tokens"], targets) for inputs, targets in _epoch(dataset))
+    return {tuple(tuple(int(size) for size in array.shape) for array in batch) for batch in arrays}
 
 
 def test_one_epoch_holds_every_pair_once_with_start_and_end_ids(real_pairs, vocabularies):
@@ -52,7 +76,7 @@ def test_one_epoch_holds_every_pair_once_with_start_and_end_ids(real_pairs, voca
 def test_batches_hold_sentences_of_similar_length_so_little_padding_is_computed(real_pairs, vocabularies):
     source_vocab, target_vocab = vocabularies
     computed = real = 0
-    for inputs, targets in _dataset(real_pairs, vocabularies):
+    for inputs, targets in _epoch(_dataset(real_pairs, vocabularies)):
         computed += int(np.prod(inputs["encoder_tokens"].shape) + np.prod(targets.shape))
         real += int(np.count_nonzero(inputs["encoder_tokens"]) + np.count_nonzero(targets))
     globally_padded = len(real_pairs) * (
@@ -77,13 +101,46 @@ def test_without_shuffling_the_order_is_the_same_each_time(real_pairs, vocabular
 
 def test_the_announced_number_of_batches_is_the_real_one(real_pairs, vocabularies):
     dataset = _dataset(real_pairs, vocabularies)
-    assert int(dataset.cardinality()) == sum(1 for _ in dataset)
+    announced = int(dataset.cardinality()) if hasattr(dataset, "cardinality") else len(dataset)  # tf.data or PyDataset
+    assert announced == len(_epoch(dataset))
 
 
 def test_lengths_are_rounded_up_to_the_pad_multiple(real_pairs, vocabularies):
-    for inputs, targets in _dataset(real_pairs[:700], vocabularies, pad_multiple=8):
+    for inputs, targets in _epoch(_dataset(real_pairs[:700], vocabularies, pad_multiple=8, fixed_shapes=False)):
         assert inputs["encoder_tokens"].shape[1] % 8 == 0
         assert inputs["decoder_tokens"].shape[1] % 8 == 0 == targets.shape[1] % 8
+
+
+def test_with_fixed_shapes_each_bucket_has_one_shape_and_an_epoch_holds_the_same_sentences(real_pairs, vocabularies):
+    pairs = real_pairs[:900]
+    fixed, free = (_dataset(pairs, vocabularies, fixed_shapes=fixed, seed=2) for fixed in (True, False))
+    fixed_shapes, free_shapes = _shapes(fixed) | _shapes(fixed), _shapes(free) | _shapes(free)  # two epochs each
+    buckets = len(bucket_boundaries(EncodedPairs.encode(pairs, *vocabularies).example_lengths, 64)) + 1
+    assert 1 < len(fixed_shapes) <= buckets < len(free_shapes)
+    for source, decoder, target in fixed_shapes:
+        assert source[0] == decoder[0] == target[0] and decoder == target
+    assert _sentences(fixed) == _sentences(free)  # the third epoch of each
+
+
+def test_a_fixed_shape_fills_the_last_batch_of_a_bucket_with_rows_of_padding_only(real_pairs, vocabularies):
+    source_vocab, target_vocab = vocabularies
+    encoded = EncodedPairs.encode(real_pairs[:300], source_vocab, target_vocab)
+    batches = BucketedBatches(
+        encoded, 24, start_id=2, end_id=3, shuffle=True, seed=1, boundaries=[9, 14], pad_multiple=1, fixed_shapes=True
+    )
+    sizes, members = batches.sizes, [len(rows) for rows in batches.buckets]
+    assert len(batches) == batch_count(encoded.example_lengths, [9, 14], sizes)
+    fillers = 0
+    for bucket, rows in batches.epoch_plan(0):
+        inputs, targets = batches.batch(bucket, rows)
+        shape = (sizes[bucket], *batches.widths[bucket])
+        assert (inputs["encoder_tokens"].shape[0], inputs["encoder_tokens"].shape[1], targets.shape[1]) == shape
+        assert (inputs["decoder_tokens"][: len(rows), 0] == 2).all()  # real rows start with the start id
+        assert not inputs["encoder_tokens"][len(rows) :].any() and not inputs["decoder_tokens"][len(rows) :].any()
+        assert not targets[len(rows) :].any()
+        fillers += sizes[bucket] - len(rows)
+    assert fillers == sum(-m % s for m, s in zip(members, sizes)) > 0
+    assert batches.shapes() == {(size, *widths) for size, widths in zip(sizes, batches.widths)}
 
 
 def test_short_buckets_get_larger_batches_of_about_the_same_token_count():

@@ -1,7 +1,8 @@
-"""Training pieces: the real-token accuracy, keeping the best epoch, vocabularies from training pairs."""
+"""Training pieces: the real-token accuracy and loss, keeping the best epoch, vocabularies from training pairs."""
 
 from __future__ import annotations
 
+import keras
 import numpy as np
 import pytest
 
@@ -9,7 +10,7 @@ from tests.conftest import tiny_model
 from seq2seq.config import ModelConfig, TrainConfig
 from seq2seq.errors import ConfigError
 from seq2seq.training.metrics import TokenAccuracy
-from seq2seq.training.fit import KeepBestWeights, build_vocabularies, train
+from seq2seq.training.fit import KeepBestWeights, build_vocabularies, train, training_batches, training_loss
 
 
 def test_token_accuracy_counts_real_tokens_only():
@@ -73,3 +74,31 @@ def test_pretrained_word_vectors_initialise_the_embeddings_of_the_tokens_they_co
 def test_pretrained_vectors_need_embedded_inputs():
     with pytest.raises(ConfigError, match="--embedding-dim"):
         train([("Go.", "Va !")] * 4, ModelConfig(units=3), TrainConfig(epochs=1, validation_split=0.0, source_embeddings="x.txt"))
+
+
+@pytest.mark.parametrize(
+    ("config", "label_smoothing"),
+    [
+        ({"attention": "luong-general", "embedding_dim": 5}, 0.0),
+        ({"attention": "bahdanau", "bidirectional": True, "bridge": "mean", "units": 3}, 0.1),
+        ({}, 0.1),  # one-hot LSTM without attention
+    ],
+)
+def test_rows_of_padding_only_change_neither_the_loss_nor_the_gradients(config, label_smoothing):
+    """Fixed shapes fill batches with such rows: fully masked, they add no NaN (a NaN times a zero weight stays NaN)."""
+    pairs = [("Who are you?", "Qui êtes-vous ?"), ("Go.", "Va !"), ("Run!", "Cours !")]
+    losses, updates = [], []
+    for filler in (0, 2):
+        model = tiny_model(seed=3, **config)
+        loss = training_loss(TrainConfig(label_smoothing=label_smoothing))
+        model.compile(optimizer=keras.optimizers.SGD(1.0), loss=loss)  # each update is minus the gradient
+        (inputs, targets), = (batch for batch in training_batches(model, pairs, 8, fixed_shapes=False))
+        arrays = (inputs["encoder_tokens"], inputs["decoder_tokens"], targets)
+        padded = [np.pad(np.asarray(array), ((0, filler), (0, 0))) for array in arrays]  # rows of padding only
+        before = [np.array(weight) for weight in model.get_weights()]
+        losses.append(model.train_on_batch({"encoder_tokens": padded[0], "decoder_tokens": padded[1]}, padded[2]))
+        updates.append([after - start for after, start in zip(model.get_weights(), before)])
+    assert np.isfinite(losses[1]) and losses[1] == pytest.approx(losses[0], rel=1e-5)
+    assert any(np.abs(update).max() > 0 for update in updates[0])
+    for without, with_filler in zip(*updates):
+        np.testing.assert_allclose(with_filler, without, rtol=1e-4, atol=1e-6)
