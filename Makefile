@@ -4,7 +4,7 @@ VENV ?= .venv
 PYTHON := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 
-.PHONY: demo test test-fast install clean
+.PHONY: demo test test-fast lint format install clean
 
 demo: $(INSTALLED)
 	$(VENV)/bin/seq2seq demo
@@ -17,10 +17,20 @@ BACKEND_TESTS := tests/models/test_seq2seq.py tests/models/test_precision.py
 # the TensorFlow run takes about 12 minutes on 2 cores instead of 20.
 PARALLEL := -n 2
 
-test: $(INSTALLED)
+test: lint
 	$(PYTHON) -m pytest $(PARALLEL) --durations=15
 	KERAS_BACKEND=jax $(PYTHON) -m pytest -m "not slow" $(BACKEND_TESTS)
 	KERAS_BACKEND=torch $(PYTHON) -m pytest -m "not slow" $(BACKEND_TESTS)
+
+# ruff: pycodestyle, pyflakes, import order and bugbear rules, lines of at most 120 characters
+# ([tool.ruff] in pyproject.toml); `make format` rewrites the tree to pass.
+lint: $(INSTALLED)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(INSTALLED)
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
 
 test-fast: $(INSTALLED)
 	$(PYTHON) -m pytest $(PARALLEL) -m "not slow"

@@ -86,8 +86,22 @@ def run_backend(args, backend: str) -> dict:
     result = {}
     with tempfile.TemporaryDirectory() as folder:
         for part in ("train", "translate"):
-            command = [sys.executable, __file__, "--child", part, "--data", str(args.data), "--pairs", str(args.pairs),
-                       "--epochs", str(args.epochs), "--sentences", str(args.sentences), "--model", f"{folder}/model.keras"]
+            command = [
+                sys.executable,
+                __file__,
+                "--child",
+                part,
+                "--data",
+                str(args.data),
+                "--pairs",
+                str(args.pairs),
+                "--epochs",
+                str(args.epochs),
+                "--sentences",
+                str(args.sentences),
+                "--model",
+                f"{folder}/model.keras",
+            ]
             completed = subprocess.run(command, capture_output=True, text=True, env=environment)
             if completed.returncode:
                 return {"backend": backend, "error": completed.stderr.strip().splitlines()[-1]}
@@ -124,7 +138,10 @@ def main() -> int:
         if "error" in row:
             print(f"{row['backend']:12s} failed: {row['error']}")
         else:
-            print(f"{row['backend']:12s} {row['seconds_per_epoch']:>9} {row['epoch_seconds'][0]:>12} {row['greedy_sentences_per_second']:>14}")
+            print(
+                f"{row['backend']:12s} {row['seconds_per_epoch']:>9} {row['epoch_seconds'][0]:>12} "
+                f"{row['greedy_sentences_per_second']:>14}"
+            )
     measured = [row for row in rows if "error" not in row]
     result = {
         "machine": machine(),
@@ -133,7 +150,9 @@ def main() -> int:
         "sentences": args.sentences,
         "backends": rows,
         "fastest_training": min(measured, key=lambda r: r["seconds_per_epoch"])["backend"] if measured else None,
-        "fastest_greedy": max(measured, key=lambda r: r["greedy_sentences_per_second"])["backend"] if measured else None,
+        "fastest_greedy": max(measured, key=lambda r: r["greedy_sentences_per_second"])["backend"]
+        if measured
+        else None,
     }
     print(f"fastest training: {result['fastest_training']}; fastest greedy: {result['fastest_greedy']}")
     write_result(args.out, result)

@@ -23,7 +23,6 @@ from common import ROOT, TATOEBA, machine, write_result
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=TATOEBA)
@@ -43,8 +42,8 @@ def main() -> int:
     import keras
 
     import seq2seq
-    from seq2seq.models.classic import decode_sequence
     from seq2seq.config import ModelConfig, TrainConfig
+    from seq2seq.models.classic import decode_sequence
     from seq2seq.translation.translator import default_max_length
 
     pairs = seq2seq.read_tatoeba(args.data, limit=args.pairs).pairs
@@ -89,13 +88,29 @@ def main() -> int:
     print(f"greedy outputs identical to the classic loop: {identical}/{len(sample)}")
     result = {
         "benchmark": "decode",
-        "model": "classic (LSTM 256, char, one-hot), first %d pairs, %s epochs" % (args.pairs, model.training_summary.get("epochs")),
+        "model": "classic (LSTM 256, char, one-hot), first %d pairs, %s epochs"
+        % (args.pairs, model.training_summary.get("epochs")),
         "machine": machine(),
         "keras": keras.version(),
         "backend": keras.backend.backend(),
-        "classic_loop": {"sentences": len(sample), "sentences_per_second": round(classic_rate, 3), "timed_on_a_sample": True},
-        "greedy": {"sentences": len(sources), "batch_size": args.batch_size, "sentences_per_second": round(greedy_rate, 1), "seconds_runs": [round(t, 3) for t in timings]},
-        "beam": {"sentences": len(sources), "beam": args.beam, "batch_size": args.batch_size, "sentences_per_second": round(beam_rate, 1), "seconds_runs": [round(t, 3) for t in beam_timings]},
+        "classic_loop": {
+            "sentences": len(sample),
+            "sentences_per_second": round(classic_rate, 3),
+            "timed_on_a_sample": True,
+        },
+        "greedy": {
+            "sentences": len(sources),
+            "batch_size": args.batch_size,
+            "sentences_per_second": round(greedy_rate, 1),
+            "seconds_runs": [round(t, 3) for t in timings],
+        },
+        "beam": {
+            "sentences": len(sources),
+            "beam": args.beam,
+            "batch_size": args.batch_size,
+            "sentences_per_second": round(beam_rate, 1),
+            "seconds_runs": [round(t, 3) for t in beam_timings],
+        },
         "greedy_speedup": round(greedy_rate / classic_rate, 1),
         "beam_speedup": round(beam_rate / classic_rate, 1),
         "greedy_identical_to_classic": {"identical": identical, "compared": len(sample)},

@@ -58,7 +58,8 @@ def trained_model(args) -> Path:
 
 
 def timed_search(translator, sources, config, runs: int) -> tuple[list[str], int, float]:
-    """The best translations, sentences per second (median of `runs` after a warm-up that compiles every shape), warm-up seconds."""
+    """The best translations, sentences per second (median of `runs` after a warm-up that compiles every shape),
+    warm-up seconds."""
     started = time.perf_counter()
     found = translator.search(sources, config)
     first = time.perf_counter() - started
@@ -99,8 +100,12 @@ def measure_backend(args) -> dict:
         row["identical_to_one_loop"] = sum(a == b for a, b in zip(same["compacting"], same["one loop"]))
         rows.append(row)
     Path(args.outputs).write_text(json.dumps({key: value["compacting"] for key, value in outputs.items()}))
-    return {"backend": keras.backend.backend(), "load_seconds": round(load_seconds, 2), "settings": rows,
-            "bfloat16": measure_bfloat16(args, sources, outputs)}
+    return {
+        "backend": keras.backend.backend(),
+        "load_seconds": round(load_seconds, 2),
+        "settings": rows,
+        "bfloat16": measure_bfloat16(args, sources, outputs),
+    }
 
 
 def measure_bfloat16(args, sources, float32_outputs) -> list[dict]:
@@ -114,8 +119,14 @@ def measure_bfloat16(args, sources, float32_outputs) -> list[dict]:
     for batch_size, beam in BFLOAT16_SETTINGS:
         texts, speed, _ = timed_search(translator, sources, SearchConfig(beam=beam, batch_size=batch_size), args.runs)
         float32_texts = float32_outputs[f"{batch_size}-{beam}"]["compacting"]
-        rows.append({"batch_size": batch_size, "beam": beam, "sentences_per_second": speed,
-                     "identical_to_float32": sum(a == b for a, b in zip(texts, float32_texts))})
+        rows.append(
+            {
+                "batch_size": batch_size,
+                "beam": beam,
+                "sentences_per_second": speed,
+                "identical_to_float32": sum(a == b for a, b in zip(texts, float32_texts)),
+            }
+        )
     return rows
 
 
@@ -167,8 +178,19 @@ def main() -> int:
     for backend in backends:
         print(f"{backend} ...", flush=True)
         environment = {**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "3"}
-        command = [sys.executable, __file__, "--child", "--model", str(model), "--runs", str(args.runs),
-                   "--sources", str(work / "sources.json"), "--outputs", str(work / f"{backend}.json")]
+        command = [
+            sys.executable,
+            __file__,
+            "--child",
+            "--model",
+            str(model),
+            "--runs",
+            str(args.runs),
+            "--sources",
+            str(work / "sources.json"),
+            "--outputs",
+            str(work / f"{backend}.json"),
+        ]
         completed = subprocess.run(command, capture_output=True, text=True, env=environment)
         if completed.returncode:
             results.append({"backend": backend, "error": completed.stderr.strip().splitlines()[-1]})
@@ -187,7 +209,10 @@ def main() -> int:
     reference = outputs.get(backends[0], {}) if backends else {}
     for row in results:
         if "error" not in row:
-            row["identical_to_" + backends[0]] = {key: sum(a == b for a, b in zip(texts, reference[key])) for key, texts in outputs[row["backend"]].items()}
+            row["identical_to_" + backends[0]] = {
+                key: sum(a == b for a, b in zip(texts, reference[key]))
+                for key, texts in outputs[row["backend"]].items()
+            }
     print(f"\n{'backend':11s} {'batch':>5s} {'beam':>4s} {'sent/s':>7s} {'one loop':>9s} {'x':>5s} {'same':>5s}")
     for row in results:
         if "error" in row:
@@ -195,16 +220,25 @@ def main() -> int:
             continue
         for setting in row["settings"]:
             fast, slow = setting["compacting"]["sentences_per_second"], setting["one loop"]["sentences_per_second"]
-            print(f"{row['backend']:11s} {setting['batch_size']:>5d} {setting['beam']:>4d} {fast:>7d} {slow:>9d} {fast / slow:>5.2f} {setting['identical_to_one_loop']:>5d}")
+            print(
+                f"{row['backend']:11s} {setting['batch_size']:>5d} {setting['beam']:>4d} {fast:>7d} {slow:>9d} "
+                f"{fast / slow:>5.2f} {setting['identical_to_one_loop']:>5d}"
+            )
     print(f"\n{'bfloat16':11s} {'batch':>5s} {'beam':>4s} {'sent/s':>7s} {'same as float32':>16s}")
     for row in results:
         for setting in row.get("bfloat16", []):
-            print(f"{row['backend']:11s} {setting['batch_size']:>5d} {setting['beam']:>4d} {setting['sentences_per_second']:>7d} {setting['identical_to_float32']:>16d}")
+            print(
+                f"{row['backend']:11s} {setting['batch_size']:>5d} {setting['beam']:>4d} "
+                f"{setting['sentences_per_second']:>7d} {setting['identical_to_float32']:>16d}"
+            )
     print(f"\n{'backend':11s} {'load s':>7s} {'translate greedy s':>19s} {'beam 5 s':>9s} {'3 sentences s':>14s}")
     for row in results:
         if "error" not in row:
             seconds = row["process_seconds"]
-            print(f"{row['backend']:11s} {row['load_seconds']:>7} {seconds['greedy']:>19} {seconds['beam 5']:>9} {seconds['three sentences']:>14}")
+            print(
+                f"{row['backend']:11s} {row['load_seconds']:>7} {seconds['greedy']:>19} {seconds['beam 5']:>9} "
+                f"{seconds['three sentences']:>14}"
+            )
             print(f"{'':11s} {'bfloat16':>7} {seconds['greedy bfloat16']:>19} {seconds['beam 5 bfloat16']:>9}")
 
     import keras

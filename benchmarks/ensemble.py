@@ -52,7 +52,9 @@ def main() -> int:
     best = checkpoints / f"epoch-{read_state(checkpoints)['best_epoch']:03d}.keras"
     systems = {f"best checkpoint ({best.stem})": seq2seq.load(best)}
     for count in (2, 3):
-        systems[f"ensemble of the last {count} ({', '.join(p.stem for p in epochs[-count:])})"] = seq2seq.load_ensemble(epochs[-count:])
+        systems[f"ensemble of the last {count} ({', '.join(p.stem for p in epochs[-count:])})"] = seq2seq.load_ensemble(
+            epochs[-count:]
+        )
     rows = []
     for name, system in systems.items():
         row = {"system": name}
@@ -60,17 +62,30 @@ def main() -> int:
             system.translate([source for source, _ in held_out[:64]], beam=beam)  # compile first
             started = time.perf_counter()
             scores, _ = evaluate_model(system, held_out, beam=beam)
-            row[label] = {"bleu": scores["bleu"], "chrf": scores["chrf"], "seconds": round(time.perf_counter() - started, 2)}
+            row[label] = {
+                "bleu": scores["bleu"],
+                "chrf": scores["chrf"],
+                "seconds": round(time.perf_counter() - started, 2),
+            }
         rows.append(row)
-        print(f"{name:45s} greedy {row['greedy']['bleu']:6.2f} / {row['greedy']['chrf']:6.2f} ({row['greedy']['seconds']} s)"
-              f"   beam 5 {row['beam 5']['bleu']:6.2f} / {row['beam 5']['chrf']:6.2f} ({row['beam 5']['seconds']} s)", flush=True)
-    write_result(args.out, {
-        "benchmark": "ensemble",
-        "training": f"attention preset, {args.train_seconds:g} s on the first {args.pairs} pairs, epoch checkpoints",
-        "held_out": f"{len(chosen)} English sentences outside the training pairs ({len(held_out)} references)",
-        "machine": machine(),
-        "rows": rows,
-    })
+        print(
+            f"{name:45s} greedy {row['greedy']['bleu']:6.2f} / {row['greedy']['chrf']:6.2f} "
+            f"({row['greedy']['seconds']} s)"
+            f"   beam 5 {row['beam 5']['bleu']:6.2f} / {row['beam 5']['chrf']:6.2f} ({row['beam 5']['seconds']} s)",
+            flush=True,
+        )
+    write_result(
+        args.out,
+        {
+            "benchmark": "ensemble",
+            "training": (
+                f"attention preset, {args.train_seconds:g} s on the first {args.pairs} pairs, epoch checkpoints"
+            ),
+            "held_out": f"{len(chosen)} English sentences outside the training pairs ({len(held_out)} references)",
+            "machine": machine(),
+            "rows": rows,
+        },
+    )
     return 0
 
 

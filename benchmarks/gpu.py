@@ -52,8 +52,12 @@ class GpuSampler:
 
     def __init__(self):
         visible = os.environ.get("CUDA_VISIBLE_DEVICES", "").split(",")[0].strip()
-        self.command = ["nvidia-smi", f"--id={visible or 0}", "--query-gpu=utilization.gpu,memory.used",
-                        "--format=csv,noheader,nounits"]
+        self.command = [
+            "nvidia-smi",
+            f"--id={visible or 0}",
+            "--query-gpu=utilization.gpu,memory.used",
+            "--format=csv,noheader,nounits",
+        ]
         self.samples: list[tuple[float, float, float]] = []  # (time, busy %, memory MiB)
         self.running = threading.Event()
         self.thread = threading.Thread(target=self._sample, daemon=True)
@@ -122,8 +126,11 @@ def steady_state(clock, sampler: GpuSampler, tokens_per_step: float) -> dict:
     first_end, last_end = clock.ends[0], clock.ends[-1]
     half = first_end + (last_end - first_end) / 2
     gaps = [(begin, end) for begin, end in clock.validations if end is not None]
-    window = [i for i in range(1, len(clock.ends)) if clock.ends[i - 1] >= half
-              and not any(clock.ends[i - 1] <= a <= clock.ends[i] for a, _ in gaps)]  # no validation between two steps
+    window = [
+        i
+        for i in range(1, len(clock.ends))
+        if clock.ends[i - 1] >= half and not any(clock.ends[i - 1] <= a <= clock.ends[i] for a, _ in gaps)
+    ]  # no validation between two steps
     seconds = sum(clock.ends[i] - clock.ends[i - 1] for i in window)
     median = statistics.median(durations[1:])
     slow = [d for d in durations[1:] if d > 5 * median]  # new shapes compiling, mostly
@@ -210,22 +217,37 @@ def measure_backend(args) -> None:
         measure("quality", quality)
         sentences = sorted({source for source, _ in train_pairs})[: args.sentences]
         for name, search in (("greedy", {"batch_size": 1024}), ("beam5", {"beam": 5, "batch_size": 256})):
-            measure(name, lambda: {**search, **sentences_per_second(model, sentences, sampler, **search)})
+            measure(name, lambda search=search: {**search, **sentences_per_second(model, sentences, sampler, **search)})
 
 
 def run_backend(args, backend: str, folder: str, timeout: float) -> dict:
     """Run the child for `backend` for at most `timeout` seconds: what it measured, and how it ended if not well."""
     out = Path(folder) / f"{backend}.json"
     log = Path(folder) / f"{backend}.log"
-    command = [sys.executable, __file__, "--child", "--data", str(args.data), "--max-time", str(args.max_time),
-               "--test-sources", str(args.test_sources), "--split-seed", str(args.split_seed),
-               "--sentences", str(args.sentences), "--out", str(out)]
+    command = [
+        sys.executable,
+        __file__,
+        "--child",
+        "--data",
+        str(args.data),
+        "--max-time",
+        str(args.max_time),
+        "--test-sources",
+        str(args.test_sources),
+        "--split-seed",
+        str(args.split_seed),
+        "--sentences",
+        str(args.sentences),
+        "--out",
+        str(out),
+    ]
     command += ["--quick"] if args.quick else []
     environment = {**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "3"}
     try:
         with open(log, "w", encoding="utf-8") as stream:
-            status = subprocess.run(command, env=environment, stdout=stream, stderr=subprocess.STDOUT,
-                                    timeout=timeout).returncode
+            status = subprocess.run(
+                command, env=environment, stdout=stream, stderr=subprocess.STDOUT, timeout=timeout
+            ).returncode
     except subprocess.TimeoutExpired:
         status = f"stopped after {timeout:.0f} s"
     lines = log.read_text(encoding="utf-8", errors="replace").strip().splitlines()
@@ -243,18 +265,22 @@ def print_table(rows: list[dict]) -> None:
         value = row.get(part, {}).get(key)
         return "-" if value is None else value
 
-    print(f"\n{'backend':<11} {'device':<34} {'1st step s':>10} {'step ms':>8} {'tok/s':>8} {'busy %':>7} "
-          f"{'greedy/s':>9} {'beam5/s':>8} {'BLEU':>6} {'chrF':>6}")
+    print(
+        f"\n{'backend':<11} {'device':<34} {'1st step s':>10} {'step ms':>8} {'tok/s':>8} {'busy %':>7} "
+        f"{'greedy/s':>9} {'beam5/s':>8} {'BLEU':>6} {'chrF':>6}"
+    )
     for row in rows:
         if "error" in row:
             print("\n".join(f"  {line}" for line in row["log_tail"][-6:]))
             print(f"{row['backend']:<11} failed: {row['error']}")
             continue
-        print(f"{row['backend']:<11} {row['device'][:34]:<34} {get(row, 'training', 'first_step_seconds'):>10} "
-              f"{get(row, 'training', 'step_ms'):>8} {get(row, 'training', 'target_tokens_per_second'):>8} "
-              f"{get(row, 'training', 'gpu_busy_percent'):>7} {get(row, 'greedy', 'sentences_per_second'):>9} "
-              f"{get(row, 'beam5', 'sentences_per_second'):>8} {get(row, 'quality', 'bleu'):>6} "
-              f"{get(row, 'quality', 'chrf'):>6}")
+        print(
+            f"{row['backend']:<11} {row['device'][:34]:<34} {get(row, 'training', 'first_step_seconds'):>10} "
+            f"{get(row, 'training', 'step_ms'):>8} {get(row, 'training', 'target_tokens_per_second'):>8} "
+            f"{get(row, 'training', 'gpu_busy_percent'):>7} {get(row, 'greedy', 'sentences_per_second'):>9} "
+            f"{get(row, 'beam5', 'sentences_per_second'):>8} {get(row, 'quality', 'bleu'):>6} "
+            f"{get(row, 'quality', 'chrf'):>6}"
+        )
         for part, error in row.get("errors", {}).items():
             print(f"{'':<11} {part} failed: {error}")
 
@@ -286,8 +312,10 @@ def main() -> int:
     gpus = nvidia_gpus()
     args.max_time = seconds_per_backend(args.max_time, len(backends), args.quick)
     out = args.out or (RESULTS / "gpu.json" if gpus and not args.quick else None)
-    print(f"GPUs: {', '.join(gpus) or 'none'}; backends: {', '.join(backends)}; training {args.max_time:g} s each",
-          flush=True)
+    print(
+        f"GPUs: {', '.join(gpus) or 'none'}; backends: {', '.join(backends)}; training {args.max_time:g} s each",
+        flush=True,
+    )
     rows, deadline = [], time.monotonic() + DEADLINE_SECONDS
     with tempfile.TemporaryDirectory() as folder:
         for left, backend in zip(range(len(backends), 0, -1), backends):

@@ -71,21 +71,27 @@ def main() -> int:
             healthy = get_json(port, "/health") == {"status": "ok"}
             log_lines = len(log.read_text().splitlines()) - lines_before
 
-    rows = [{"run": "baseline (good clients only)", **baseline, "hostile_requests": 0},
-            {"run": "with one hostile client", **under_attack, "hostile_requests": hostile["requests"]}]
+    rows = [
+        {"run": "baseline (good clients only)", **baseline, "hostile_requests": 0},
+        {"run": "with one hostile client", **under_attack, "hostile_requests": hostile["requests"]},
+    ]
     print(f"\n{args.clients} good clients for {args.seconds:g} s, one sentence per request, {HOST}")
     print(f"model: {description}")
     print(f"{'run':<30} {'sent':>7} {'ok':>7} {'failed':>7} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8} {'hostile':>8}")
     for row in rows:
-        print(f"{row['run']:<30} {row['sent']:>7} {row['succeeded']:>7} {row['failed']:>7} {row['p50_ms']:>8.1f} "
-              f"{row['p95_ms']:>8.1f} {row['max_ms']:>8.1f} {row['hostile_requests']:>8}")
+        print(
+            f"{row['run']:<30} {row['sent']:>7} {row['succeeded']:>7} {row['failed']:>7} {row['p50_ms']:>8.1f} "
+            f"{row['p95_ms']:>8.1f} {row['max_ms']:>8.1f} {row['hostile_requests']:>8}"
+        )
     print("\nhostile requests by kind: status codes (count)")
     for kind in hostile["kinds"]:
         shown = ", ".join(f"{item['status']} ({item['count']})" for item in kind["statuses"])
         print(f"  {kind['kind']:<44} {kind['sent']:>4} sent: {shown}")
     slow = hostile["slow_connections"]
-    print(f"  slow connections: {slow['opened']} opened, {slow['closed_by_server']} closed by the server, "
-          f"longest seen open {slow['longest_held_s']} s; {log_lines} log lines; healthy after: {healthy}")
+    print(
+        f"  slow connections: {slow['opened']} opened, {slow['closed_by_server']} closed by the server, "
+        f"longest seen open {slow['longest_held_s']} s; {log_lines} log lines; healthy after: {healthy}"
+    )
     result = {
         "benchmark": "hostile-clients",
         "model": description,
@@ -124,8 +130,17 @@ class served:
         with socket.socket() as probe:
             probe.bind((HOST, 0))
             self.port = probe.getsockname()[1]
-        command = [sys.executable, "-m", "seq2seq.cli", "serve", str(model_path), "--host", HOST,
-                   "--port", str(self.port)]
+        command = [
+            sys.executable,
+            "-m",
+            "seq2seq.cli",
+            "serve",
+            str(model_path),
+            "--host",
+            HOST,
+            "--port",
+            str(self.port),
+        ]
         self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=log)
 
     def __enter__(self) -> int:
@@ -218,8 +233,11 @@ def attack(port: int, sentences: list[str], seconds: float, report: dict) -> Non
     slow.close()
     report["requests"] = sum(sum(counts.values()) for counts in statuses.values())
     report["kinds"] = [
-        {"kind": name, "sent": sum(counts.values()),
-         "statuses": [{"status": status, "count": count} for status, count in sorted(counts.items(), key=str)]}
+        {
+            "kind": name,
+            "sent": sum(counts.values()),
+            "statuses": [{"status": status, "count": count} for status, count in sorted(counts.items(), key=str)],
+        }
         for name, counts in statuses.items()
     ]
     report["slow_connections"] = slow.summary()

@@ -82,9 +82,15 @@ def evaluate(model, sources, references, beam: int) -> dict:
     for name, search in (("greedy", {}), ("beam", {"beam": beam})):
         started = time.perf_counter()
         hypotheses = model.translate(sources, **search)
-        row[name] = {**score_translations(hypotheses, references), "decode_seconds": round(time.perf_counter() - started, 2)}
+        row[name] = {
+            **score_translations(hypotheses, references),
+            "decode_seconds": round(time.perf_counter() - started, 2),
+        }
         if name == "beam":
-            row["examples"] = [{"source": s, "hypothesis": h, "references": r} for s, h, r in list(zip(sources, hypotheses, references))[:8]]
+            row["examples"] = [
+                {"source": s, "hypothesis": h, "references": r}
+                for s, h, r in list(zip(sources, hypotheses, references))[:8]
+            ]
     row["attention"] = attention_statistics(model, sources) if model.has_attention else None
     return row
 
@@ -96,7 +102,9 @@ def main() -> int:
     parser.add_argument("--test-sources", type=int, default=2000, help="held-out English sentences")
     parser.add_argument("--split-seed", type=int, default=12345)
     parser.add_argument("--beam", type=int, default=5)
-    parser.add_argument("--variant", action="append", default=[], metavar="NAME=FLAGS", help="also run the command with these flags")
+    parser.add_argument(
+        "--variant", action="append", default=[], metavar="NAME=FLAGS", help="also run the command with these flags"
+    )
     parser.add_argument("--skip-default", action="store_true", help="run only the variants")
     parser.add_argument("--out", type=Path, default=RESULTS / "quality.json")
     args = parser.parse_args()
@@ -133,7 +141,16 @@ def main() -> int:
         for name, flags in systems:
             model_path = ROOT / "build" / "quality" / f"{name}.keras"  # kept, with its checkpoints (build/ is ignored)
             model_path.parent.mkdir(parents=True, exist_ok=True)
-            user_command = ["seq2seq", "train", "TRAIN.txt", "--out", "M.keras", "--max-time", f"{args.minutes:g}m", *flags]
+            user_command = [
+                "seq2seq",
+                "train",
+                "TRAIN.txt",
+                "--out",
+                "M.keras",
+                "--max-time",
+                f"{args.minutes:g}m",
+                *flags,
+            ]
             command = [sys.executable, "-m", "seq2seq.cli", *user_command[1:]]
             command[command.index("TRAIN.txt")], command[command.index("M.keras")] = str(train_file), str(model_path)
             print(f"{name}: {' '.join(user_command)}", flush=True)
@@ -151,21 +168,36 @@ def main() -> int:
                 "stopped": summary.get("stopped_early"),
                 "target_tokens_per_second": target_tokens_per_second(model, train_pairs),
                 **run,
-                "log": [line for line in log_path.read_text(encoding="utf-8").splitlines() if "val_loss" in line or line.startswith(("Stopped", "Saved"))],
+                "log": [
+                    line
+                    for line in log_path.read_text(encoding="utf-8").splitlines()
+                    if "val_loss" in line or line.startswith(("Stopped", "Saved"))
+                ],
                 **evaluate(model, test_sources, references, args.beam),
             }
             result["systems"][name] = row
             args.out.parent.mkdir(parents=True, exist_ok=True)
             args.out.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
-            print(f"{name}: greedy {json.dumps(row['greedy'])}, beam {json.dumps(row['beam'])}, attention {json.dumps(row['attention'])}", flush=True)
+            print(
+                f"{name}: greedy {json.dumps(row['greedy'])}, beam {json.dumps(row['beam'])}, attention "
+                f"{json.dumps(row['attention'])}",
+                flush=True,
+            )
 
-    print(f"\n{'system':<12} {'epochs':>6} {'greedy BLEU':>11} {'chrF':>6} {'beam BLEU':>10} {'chrF':>6} {'1st-token w':>11} "
-          f"{'entropy':>7} {'monot.':>6} {'tok/s':>6} {'peak MB':>7}")
+    print(
+        f"\n{'system':<12} {'epochs':>6} {'greedy BLEU':>11} {'chrF':>6} {'beam BLEU':>10} {'chrF':>6} "
+        f"{'1st-token w':>11} "
+        f"{'entropy':>7} {'monot.':>6} {'tok/s':>6} {'peak MB':>7}"
+    )
     for name, row in result["systems"].items():
         greedy, beam, attention = row["greedy"], row["beam"], row["attention"] or {}
-        print(f"{name:<12} {row['epochs']:>6} {greedy['bleu']:>11} {greedy['chrf']:>6} {beam['bleu']:>10} {beam['chrf']:>6} "
-              f"{attention.get('first_token_weight', '-'):>11} {attention.get('entropy', '-'):>7} {attention.get('monotonicity', '-'):>6} "
-              f"{row['target_tokens_per_second']:>6} {row['peak_memory_mb']:>7}")
+        print(
+            f"{name:<12} {row['epochs']:>6} {greedy['bleu']:>11} {greedy['chrf']:>6} {beam['bleu']:>10} "
+            f"{beam['chrf']:>6} "
+            f"{attention.get('first_token_weight', '-'):>11} {attention.get('entropy', '-'):>7} "
+            f"{attention.get('monotonicity', '-'):>6} "
+            f"{row['target_tokens_per_second']:>6} {row['peak_memory_mb']:>7}"
+        )
     print(f"wrote {args.out}")
     return 0
 

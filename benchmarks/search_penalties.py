@@ -19,7 +19,15 @@ from pathlib import Path
 
 from common import RESULTS, ROOT, TATOEBA, machine, write_result
 
-GRID = [(0.0, 0.0), (0.0, 0.1), (0.0, 0.2), (0.0, 0.4), (0.6, 0.0), (0.6, 0.2), (1.0, 0.2)]  # (length alpha, coverage beta)
+GRID = [
+    (0.0, 0.0),
+    (0.0, 0.1),
+    (0.0, 0.2),
+    (0.0, 0.4),
+    (0.6, 0.0),
+    (0.6, 0.2),
+    (1.0, 0.2),
+]  # (length alpha, coverage beta)
 
 
 def main() -> int:
@@ -47,14 +55,23 @@ def main() -> int:
     for alpha, beta in GRID:
         started = time.perf_counter()
         scores, _ = evaluate_model(model, held_out, beam=5, length_penalty=alpha, coverage_penalty=beta)
-        rows.append({"length_penalty": alpha, "coverage_penalty": beta, "bleu": scores["bleu"], "chrf": scores["chrf"],
-                     "seconds": round(time.perf_counter() - started, 1)})
+        rows.append(
+            {
+                "length_penalty": alpha,
+                "coverage_penalty": beta,
+                "bleu": scores["bleu"],
+                "chrf": scores["chrf"],
+                "seconds": round(time.perf_counter() - started, 1),
+            }
+        )
         print(f"alpha {alpha:<4} beta {beta:<4} BLEU {scores['bleu']:6.2f} chrF {scores['chrf']:6.2f}", flush=True)
     baseline = rows[0]
     result = {
         "benchmark": "search-penalties",
         "model": f"{args.model.name}: {model.training_summary.get('data', '')}",
-        "held_out": f"{len(chosen)} English sentences outside the first {args.pairs} pairs ({len(held_out)} references)",
+        "held_out": (
+            f"{len(chosen)} English sentences outside the first {args.pairs} pairs ({len(held_out)} references)"
+        ),
         "machine": machine(),
         "beam": 5,
         "rows": rows,

@@ -51,7 +51,9 @@ def main() -> int:
 
     rows = []
     for mode, flags in [("batching", []), ("no batching", ["--no-batching"])]:
-        with running_server(model_path, ["--max-batch", str(args.max_batch), "--max-wait-ms", str(args.max_wait_ms), *flags]) as port:
+        with running_server(
+            model_path, ["--max-batch", str(args.max_batch), "--max-wait-ms", str(args.max_wait_ms), *flags]
+        ) as port:
             for text in sentences[:8]:  # compile the search before timing
                 post(http.client.HTTPConnection(HOST, port, timeout=60), {"texts": [text]})
             before = get_json(port, "/info")["served"]
@@ -61,10 +63,16 @@ def main() -> int:
         rows.append({"mode": mode, **measured, "mean_batch_sentences": round(measured["sentences"] / batches, 2)})
 
     print(f"\n{args.clients} clients for {args.seconds:g} s each, one sentence per request, {HOST}")
-    print(f"{'mode':<12} {'requests':>9} {'req/s':>8} {'sent/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} {'batch':>6}")
+    print(
+        f"{'mode':<12} {'requests':>9} {'req/s':>8} {'sent/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} "
+        f"{'batch':>6}"
+    )
     for row in rows:
-        print(f"{row['mode']:<12} {row['requests']:>9} {row['requests_per_second']:>8.1f} {row['sentences_per_second']:>8.1f} "
-              f"{row['p50_ms']:>8.1f} {row['p99_ms']:>8.1f} {row['errors']:>7} {row['mean_batch_sentences']:>6.1f}")
+        print(
+            f"{row['mode']:<12} {row['requests']:>9} {row['requests_per_second']:>8.1f} "
+            f"{row['sentences_per_second']:>8.1f} "
+            f"{row['p50_ms']:>8.1f} {row['p99_ms']:>8.1f} {row['errors']:>7} {row['mean_batch_sentences']:>6.1f}"
+        )
     speedup = rows[0]["requests_per_second"] / max(rows[1]["requests_per_second"], 1e-9)
     print(f"batching serves {speedup:.1f}x the requests per second")
     result = {
@@ -106,7 +114,18 @@ class running_server:
         with socket.socket() as probe:
             probe.bind((HOST, 0))
             self.port = probe.getsockname()[1]
-        command = [sys.executable, "-m", "seq2seq.cli", "serve", str(model_path), "--host", HOST, "--port", str(self.port), *flags]
+        command = [
+            sys.executable,
+            "-m",
+            "seq2seq.cli",
+            "serve",
+            str(model_path),
+            "--host",
+            HOST,
+            "--port",
+            str(self.port),
+            *flags,
+        ]
         self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
     def __enter__(self) -> int:

@@ -54,10 +54,17 @@ def main() -> int:
 
     paths = {"model": trained_model(args), "export": ROOT / "build" / "start-onnx"}
     shutil.rmtree(paths["export"], ignore_errors=True)
-    subprocess.run([sys.executable, "-m", "seq2seq.cli", "export", str(paths["model"]), str(paths["export"]), "--format", "onnx"],
-                   check=True, capture_output=True, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    subprocess.run(
+        [sys.executable, "-m", "seq2seq.cli", "export", str(paths["model"]), str(paths["export"]), "--format", "onnx"],
+        check=True,
+        capture_output=True,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+    )
     sources = sample_sources(args.data, args.sentences)
-    inputs = {"2,000 sentences" if len(sources) == 2000 else f"{len(sources)} sentences": sources, "3 sentences": sources[:3]}
+    inputs = {
+        "2,000 sentences" if len(sources) == 2000 else f"{len(sources)} sentences": sources,
+        "3 sentences": sources[:3],
+    }
     seconds = {(way, name): [] for way in WAYS for name in inputs}
     printed = {}
     for _ in range(args.runs):
@@ -69,11 +76,17 @@ def main() -> int:
     rows = []
     for way in WAYS:
         row = {"way": way, **{name: round(statistics.median(seconds[way, name]), 2) for name in inputs}}
-        row["identical_to_keras_file"] = sum(a == b for a, b in zip(printed[way, next(iter(inputs))], printed[next(iter(WAYS)), next(iter(inputs))]))
+        row["identical_to_keras_file"] = sum(
+            a == b for a, b in zip(printed[way, next(iter(inputs))], printed[next(iter(WAYS)), next(iter(inputs))])
+        )
         rows.append(row)
     print(f"\n{'seq2seq translate, greedy':28s} " + " ".join(f"{name:>16s}" for name in inputs) + f" {'same':>6s}")
     for row in rows:
-        print(f"{row['way']:28s} " + " ".join(f"{row[name]:>14.2f} s" for name in inputs) + f" {row['identical_to_keras_file']:>6d}")
+        print(
+            f"{row['way']:28s} "
+            + " ".join(f"{row[name]:>14.2f} s" for name in inputs)
+            + f" {row['identical_to_keras_file']:>6d}"
+        )
 
     result = {
         "benchmark": "start",

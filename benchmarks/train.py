@@ -110,8 +110,11 @@ class ClassicRecipe:
 
     def facts(self) -> dict:
         positions = len(self.train[1]) * (self.max_source + self.max_target)
-        return {"padded_positions_per_epoch": positions, "one_hot_array_mb": round(self.array_bytes() / 2**20, 1),
-                "target_vocabulary": len(self.target_index)}
+        return {
+            "padded_positions_per_epoch": positions,
+            "one_hot_array_mb": round(self.array_bytes() / 2**20, 1),
+            "target_vocabulary": len(self.target_index),
+        }
 
 
 # ---------------------------------------------------------------------------------------------
@@ -137,7 +140,9 @@ class OurPipeline:
         compile_for_training(self.model, train_config)
         self.train_pairs, self.seed = train_pairs, seed
         self.batches = training_batches(self.model, train_pairs, BATCH, seed=seed)
-        self.validation = teacher_forcing_arrays(validation_pairs, source_vocab, target_vocab) if validation_pairs else None
+        self.validation = (
+            teacher_forcing_arrays(validation_pairs, source_vocab, target_vocab) if validation_pairs else None
+        )
 
     def train_epoch(self) -> None:
         self.model.fit(self.batches, epochs=1, shuffle=False, verbose=0)
@@ -165,9 +170,15 @@ class OurPipeline:
     def facts(self) -> dict:
         import tensorflow as tf
 
-        threads = [tf.config.threading.get_intra_op_parallelism_threads(), tf.config.threading.get_inter_op_parallelism_threads()]
-        return {"computed_positions_per_epoch": self.computed_tokens(), "target_vocabulary": len(self.model.target_vocab),
-                "intra_inter_op_threads": threads}
+        threads = [
+            tf.config.threading.get_intra_op_parallelism_threads(),
+            tf.config.threading.get_inter_op_parallelism_threads(),
+        ]
+        return {
+            "computed_positions_per_epoch": self.computed_tokens(),
+            "target_vocabulary": len(self.model.target_vocab),
+            "intra_inter_op_threads": threads,
+        }
 
 
 # ---------------------------------------------------------------------------------------------
@@ -208,12 +219,19 @@ def part_speed(args) -> dict:
         for name, way in ways.items():
             epochs[name].append(way.train_epoch())
             report = epochs[name][-1]
-            print(f"  epoch {epoch + 1} {name:8s} {report['seconds']:6.2f} s (CPU {report['cpu_seconds']:6.2f} s)"
-                  f"  val loss/real token {report['validation_loss']:.4f}", flush=True)
+            print(
+                f"  epoch {epoch + 1} {name:8s} {report['seconds']:6.2f} s (CPU {report['cpu_seconds']:6.2f} s)"
+                f"  val loss/real token {report['validation_loss']:.4f}",
+                flush=True,
+            )
     facts = {name: way.close() for name, way in ways.items()}
     train_pairs, validation_pairs = split(read_pairs(args.data, args.pairs))
     tokens = real_tokens(train_pairs)
-    result = {"training_pairs": len(train_pairs), "validation_pairs": len(validation_pairs), "real_tokens_per_epoch": tokens}
+    result = {
+        "training_pairs": len(train_pairs),
+        "validation_pairs": len(validation_pairs),
+        "real_tokens_per_epoch": tokens,
+    }
     for name in ways:
         seconds = [e["seconds"] for e in epochs[name]]
         typical = statistics.median(seconds[1:] or seconds)
@@ -231,7 +249,9 @@ def part_speed(args) -> dict:
     result["ours"]["gflop_per_second"] = round(flop / result["ours"]["seconds_per_epoch"] / 1e9, 1)
     result["bound_seconds_at_110_200_gflops"] = [round(flop / 110e9, 2), round(flop / 200e9, 2)]
     result["speedup"] = round(result["classic"]["seconds_per_epoch"] / result["ours"]["seconds_per_epoch"], 2)
-    result["cpu_saving"] = round(result["classic"]["cpu_seconds_per_epoch"] / result["ours"]["cpu_seconds_per_epoch"], 2)
+    result["cpu_saving"] = round(
+        result["classic"]["cpu_seconds_per_epoch"] / result["ours"]["cpu_seconds_per_epoch"], 2
+    )
     return result
 
 
@@ -239,7 +259,16 @@ class EpochServer:
     """A child process that holds one way's trainer and trains one epoch per request."""
 
     def __init__(self, args, way: str):
-        command = [sys.executable, __file__, "--part", f"{way}-epochs", "--data", str(args.data), "--pairs", str(args.pairs)]
+        command = [
+            sys.executable,
+            __file__,
+            "--part",
+            f"{way}-epochs",
+            "--data",
+            str(args.data),
+            "--pairs",
+            str(args.pairs),
+        ]
         self.process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         self.facts = self._reply()
 
@@ -274,7 +303,11 @@ def serve_epochs(args, way: str) -> int:
         started, cpu_started = time.perf_counter(), time.process_time()
         trainer.train_epoch()
         seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu_started
-        report = {"seconds": seconds, "cpu_seconds": cpu_seconds, "validation_loss": trainer.validation_loss_per_real_token()}
+        report = {
+            "seconds": seconds,
+            "cpu_seconds": cpu_seconds,
+            "validation_loss": trainer.validation_loss_per_real_token(),
+        }
         print(json.dumps(report), flush=True)
     return 0
 
@@ -295,7 +328,12 @@ def part_memory(pairs, way: str, epochs: int) -> dict:
     trainer = (ClassicRecipe if way == "classic" else OurPipeline)(train_pairs, validation_pairs)
     for _ in range(epochs):
         trainer.train_epoch()
-    return {"pairs": len(pairs), "epochs": epochs, "seconds": round(time.perf_counter() - started, 1), "peak_rss_mb": round(peak_memory_mb())}
+    return {
+        "pairs": len(pairs),
+        "epochs": epochs,
+        "seconds": round(time.perf_counter() - started, 1),
+        "peak_rss_mb": round(peak_memory_mb()),
+    }
 
 
 def classic_full_file_mb(pairs) -> float:
@@ -340,7 +378,9 @@ def main() -> int:
     parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--full-epochs", type=int, default=1)
     parser.add_argument("--skip-full", action="store_true")
-    parser.add_argument("--part", choices=("classic-epochs", "ours-epochs", "classic-memory", "ours-memory"), help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--part", choices=("classic-epochs", "ours-epochs", "classic-memory", "ours-memory"), help=argparse.SUPPRESS
+    )
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "train.json")
     args = parser.parse_args()
     if not args.data.is_file():
@@ -371,7 +411,11 @@ def main() -> int:
         ("seconds per epoch", classic["seconds_per_epoch"], ours["seconds_per_epoch"]),
         ("CPU seconds per epoch", classic["cpu_seconds_per_epoch"], ours["cpu_seconds_per_epoch"]),
         ("real tokens per second", classic["real_tokens_per_second"], ours["real_tokens_per_second"]),
-        ("val loss / real token, last epoch", classic["validation_loss_per_real_token"][-1], ours["validation_loss_per_real_token"][-1]),
+        (
+            "val loss / real token, last epoch",
+            classic["validation_loss_per_real_token"][-1],
+            ours["validation_loss_per_real_token"][-1],
+        ),
         ("positions computed per epoch", classic["padded_positions_per_epoch"], ours["computed_positions_per_epoch"]),
         (f"peak memory, {args.pairs:,} pairs (MB)", memory["classic"]["peak_rss_mb"], memory["ours"]["peak_rss_mb"]),
     ]
@@ -380,11 +424,17 @@ def main() -> int:
         print(f"{label:36s} {a:>12} {b:>12}")
     print(f"speed-up per epoch: {speed['speedup']}x")
     low, high = speed["bound_seconds_at_110_200_gflops"]
-    print(f"real-token arithmetic: {speed['real_token_tflop_per_epoch']} TFLOP/epoch, {low}-{high} s at 110-200 GFLOP/s; ours runs at {ours['gflop_per_second']} GFLOP/s")
+    print(
+        f"real-token arithmetic: {speed['real_token_tflop_per_epoch']} TFLOP/epoch, {low}-{high} s at 110-200 "
+        f"GFLOP/s; ours runs at {ours['gflop_per_second']} GFLOP/s"
+    )
     if "full_file" in result:
         full = result["full_file"]
-        print(f"whole file ({full['pairs']} pairs, {full['epochs']} epoch): peak memory {full['peak_rss_mb']} MB in {full['seconds']} s; "
-              f"the classic one-hot arrays alone would take {full['classic_one_hot_arrays_would_need_mb']} MB")
+        print(
+            f"whole file ({full['pairs']} pairs, {full['epochs']} epoch): peak memory {full['peak_rss_mb']} MB in "
+            f"{full['seconds']} s; "
+            f"the classic one-hot arrays alone would take {full['classic_one_hot_arrays_would_need_mb']} MB"
+        )
     write_result(args.out, result)
     return 0
 

@@ -41,14 +41,21 @@ class Tutorial:
     def shell(self, command: str, keep_last: int | None = None) -> str:
         result = subprocess.run(
             [sys.executable, "-m", "seq2seq.cli", *shlex.split(command)[1:]],
-            cwd=self.workdir, capture_output=True, text=True,
+            cwd=self.workdir,
+            capture_output=True,
+            text=True,
         )
         if result.returncode != 0:
             raise SystemExit(f"tutorial step failed: {command}\n{result.stderr}")
         lines = [line for line in result.stdout.splitlines() if line.strip()]
         shown = lines[-keep_last:] if keep_last else lines
         shown_command = command.replace(str(TATOEBA), "../shared/data/tatoeba/fra-eng.txt")
-        self.parts.append(f"```console\n$ {shown_command}\n" + ("...\n" if keep_last and len(lines) > keep_last else "") + "\n".join(shown) + "\n```\n")
+        self.parts.append(
+            f"```console\n$ {shown_command}\n"
+            + ("...\n" if keep_last and len(lines) > keep_last else "")
+            + "\n".join(shown)
+            + "\n```\n"
+        )
         return result.stdout
 
     def python(self, code: str) -> str:
@@ -88,7 +95,9 @@ def build(workdir: Path, quick: bool, image: Path) -> str:
 
         ## 1. Train
     """)
-    tour.shell(f"seq2seq train {TATOEBA} --preset classic --limit {limit} --epochs {epochs} --out fra.keras", keep_last=4)
+    tour.shell(
+        f"seq2seq train {TATOEBA} --preset classic --limit {limit} --epochs {epochs} --out fra.keras", keep_last=4
+    )
     tour.text("""
         The model file holds the weights, the architecture and both vocabularies. Every epoch also
         left a checkpoint in `fra.keras.checkpoints/` (`--resume` continues from it), and the loss
@@ -161,7 +170,11 @@ def build(workdir: Path, quick: bool, image: Path) -> str:
         preset (bidirectional encoder, Luong attention with input feeding, SentencePiece pieces)
         looks back at every source position instead:
     """)
-    tour.shell(f"seq2seq train {TATOEBA} --limit {limit} --epochs {attention_epochs} --preset attention --out fra-attention.keras", keep_last=2)
+    tour.shell(
+        f"seq2seq train {TATOEBA} --limit {limit} --epochs {attention_epochs} --preset attention --out "
+        "fra-attention.keras",
+        keep_last=2,
+    )
     tour.shell("seq2seq evaluate fra-attention.keras test.txt --beam 5 --length-penalty 0.6")
     tour.shell(f'seq2seq translate fra-attention.keras "He is my brother." --plot-attention {image}')
     tour.text(f"""

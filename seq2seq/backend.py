@@ -16,7 +16,11 @@ def compile_search(function):
     if backend == "tensorflow":
         import tensorflow as tf
 
-        signature = [tf.TensorSpec([None, None], tf.int32), tf.TensorSpec([None], tf.int32), tf.TensorSpec([], tf.int32)]
+        signature = [
+            tf.TensorSpec([None, None], tf.int32),
+            tf.TensorSpec([None], tf.int32),
+            tf.TensorSpec([], tf.int32),
+        ]
         compiled = tf.function(function, input_signature=signature, reduce_retracing=True)
 
         def run_traced(source_ids, max_lengths, width):
@@ -33,7 +37,9 @@ def compile_search(function):
 
         def run_without_gradients(source_ids, max_lengths, width):
             with torch.no_grad():  # inputs go to Keras' device once, not to the CPU and then again per op
-                return function(keras.ops.convert_to_tensor(source_ids), keras.ops.convert_to_tensor(max_lengths), width)
+                return function(
+                    keras.ops.convert_to_tensor(source_ids), keras.ops.convert_to_tensor(max_lengths), width
+                )
 
         return run_without_gradients
     return function

@@ -38,7 +38,9 @@ class ModelConfig:
     attention: str = "none"  # none | bahdanau (additive) | luong-dot | luong-general, with input feeding
     embedding_dim: int | None = None  # None: one-hot token inputs, as the classic recipe
     dropout: float = 0.0  # dropout on the inputs of every recurrent layer, in training only
-    tokenizer: str = "char"  # how text becomes tokens: "char", "word", "subword" (SentencePiece) or "space" (items as written)
+    tokenizer: str = (
+        "char"  # how text becomes tokens: "char", "word", "subword" (SentencePiece) or "space" (items as written)
+    )
     lowercase: bool = False  # lower-case text before tokenizing
     vocab_size: int | None = None  # word: keep the most frequent; subword: pieces per side (default 8000)
 
@@ -116,7 +118,8 @@ class ModelConfig:
         unknown = sorted(set(values) - set(cls.field_names()))
         if unknown:
             raise ConfigError(
-                f"unknown model setting(s) {', '.join(unknown)}; valid ones are: {', '.join(sorted(cls.field_names()))}."
+                f"unknown model setting(s) {', '.join(unknown)}; valid ones are: "
+                f"{', '.join(sorted(cls.field_names()))}."
             )
         return cls(**values)
 
@@ -163,13 +166,19 @@ class TrainConfig:
     epochs: int = 10  # passes over the training pairs
     batch_size: int = 64  # pairs per gradient step
     validation_split: float = 0.2  # share of source sentences held out to pick the best model...
-    max_validation_sources: int | None = 1000  # ...but at most this many (None: no cap), so big corpora train on nearly all
+    max_validation_sources: int | None = (
+        1000  # ...but at most this many (None: no cap), so big corpora train on nearly all
+    )
     validation_file: str | None = None  # a Tatoeba/Anki file of validation pairs: all pairs train, none is split off
     validate_every: int | None = None  # also validate every N steps (long epochs), keeping the best weights found
     select_by: str = "loss"  # keep the weights with the best validation "loss", or greedy "bleu" or "chrf"
-    average_last: int | None = None  # at the end, try the mean of the last N epochs' weights; kept if it validates better
+    average_last: int | None = (
+        None  # at the end, try the mean of the last N epochs' weights; kept if it validates better
+    )
     learning_rate: float = 3e-3  # Adam step size (the base rate that a schedule decays)
-    lr_schedule: str | None = None  # constant | linear | cosine decay to 0 at the end; None: linear, constant with reduce_lr_patience
+    lr_schedule: str | None = (
+        None  # constant | linear | cosine decay to 0 at the end; None: linear, constant with reduce_lr_patience
+    )
     lr_decay_start: float = 0.5  # share of the training (steps or time budget) at the base rate before the decay
     seed: int = 0  # seeds the split, the shuffling and the weight initialisation
     min_frequency: int = 1  # drop tokens seen fewer times than this (word and subword tokens)
@@ -178,7 +187,9 @@ class TrainConfig:
     patience: int | None = None  # stop after this many epochs without a better validation loss
     reduce_lr_patience: int | None = None  # halve the learning rate after this many epochs without one
     clip_norm: float | None = None  # clip each gradient to this global norm
-    max_time: float | str | None = None  # stop after this long ("90s", "20m", "1.5h" or seconds) and keep the best model
+    max_time: float | str | None = (
+        None  # stop after this long ("90s", "20m", "1.5h" or seconds) and keep the best model
+    )
     label_smoothing: float = 0.0  # share of each target's probability spread over the other tokens
     checkpoint_dir: str | None = None  # write a checkpoint here after every epoch (resumable)
     logdir: str | None = None  # TensorBoard logs
@@ -202,9 +213,7 @@ class TrainConfig:
         require_positive_int("min_frequency", self.min_frequency)
         require_seed(self.seed)
         if not is_number(self.validation_split) or not 0.0 <= self.validation_split < 1.0:
-            raise ConfigError(
-                f"validation_split must be a number in [0, 1), got {self.validation_split!r}."
-            )
+            raise ConfigError(f"validation_split must be a number in [0, 1), got {self.validation_split!r}.")
         if not is_number(self.learning_rate) or self.learning_rate <= 0:
             raise ConfigError(f"learning_rate must be a positive number, got {self.learning_rate!r}.")
         require_choice("select_by", self.select_by, SELECT_BY)
@@ -212,7 +221,9 @@ class TrainConfig:
             if getattr(self, name) is not None:
                 require_positive_int(name, getattr(self, name), hint="or None")
         if self.average_last == 1:
-            raise ConfigError("average_last must be at least 2 (the number of last epochs whose weights are averaged), or None.")
+            raise ConfigError(
+                "average_last must be at least 2 (the number of last epochs whose weights are averaged), or None."
+            )
         if self.clip_norm is not None and (not is_number(self.clip_norm) or self.clip_norm <= 0):
             raise ConfigError(f"clip_norm must be a positive number, got {self.clip_norm!r}.")
         if not is_number(self.lr_decay_start) or not 0.0 <= self.lr_decay_start < 1.0:
@@ -255,7 +266,9 @@ def read_settings_file(path) -> dict:
     except IsADirectoryError:
         raise ConfigError(f"{path}: is a directory, expected a YAML settings file.") from None
     except UnicodeDecodeError as error:
-        raise ConfigError(f"{path}: not UTF-8 text (byte 0x{error.object[error.start]:02x}); give a YAML settings file.") from None
+        raise ConfigError(
+            f"{path}: not UTF-8 text (byte 0x{error.object[error.start]:02x}); give a YAML settings file."
+        ) from None
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f", line {mark.line + 1}" if mark is not None else ""
@@ -265,5 +278,7 @@ def read_settings_file(path) -> dict:
         raise ConfigError(f"{path}: expected a mapping of settings (key: value), got a {type(values).__name__}.")
     unknown = sorted(str(key) for key in values if key not in settings_keys())
     if unknown:
-        raise ConfigError(f"{path}: unknown setting(s) {', '.join(unknown)}; valid ones are: {', '.join(settings_keys())}.")
+        raise ConfigError(
+            f"{path}: unknown setting(s) {', '.join(unknown)}; valid ones are: {', '.join(settings_keys())}."
+        )
     return values

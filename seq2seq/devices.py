@@ -178,13 +178,17 @@ def unused_gpu_hint(device: Device, gpus: list[str] | None = None, builds: dict[
     builds = cuda_builds() if builds is None else builds
     gpu, active = f"an NVIDIA GPU ({gpus[0]})", NAMES.get(device.backend, device.backend)
     if builds.get(device.backend):
-        return (f"{gpu} is present, but {active}, built for CUDA, does not see it: check that the driver suits "
-                "its CUDA version (nvidia-smi) and that CUDA_VISIBLE_DEVICES does not hide it.")
+        return (
+            f"{gpu} is present, but {active}, built for CUDA, does not see it: check that the driver suits "
+            "its CUDA version (nvidia-smi) and that CUDA_VISIBLE_DEVICES does not hide it."
+        )
     others = [backend for backend in BACKENDS if backend != device.backend and builds.get(backend)]
     if others:
         usable = others[0]  # the first of BACKENDS
-        return (f"{gpu} is present but {active} runs on the CPU; {NAMES[usable]} here can use it: "
-                f"set KERAS_BACKEND={usable}.")
+        return (
+            f"{gpu} is present but {active} runs on the CPU; {NAMES[usable]} here can use it: "
+            f"set KERAS_BACKEND={usable}."
+        )
     fix = GPU_FIX.get(device.backend, GPU_FIX["tensorflow"])
     return f"{gpu} is present but {active} runs on the CPU: {fix} (see docs/backends.md)."
 
@@ -211,8 +215,9 @@ def probe_backends(backends=None) -> dict[str, str]:
     running = {}
     for backend in backends:
         environment = {**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "3"}
-        running[backend] = subprocess.Popen([sys.executable, "-c", code], env=environment, text=True,
-                                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        running[backend] = subprocess.Popen(
+            [sys.executable, "-c", code], env=environment, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        )
     found = {}
     for backend, process in running.items():
         try:

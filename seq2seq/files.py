@@ -1,4 +1,5 @@
-"""Files written so that nothing is lost: atomically (a crash leaves the old file or the new), destinations checked first.
+"""Files written so that nothing is lost: atomically (a crash leaves the old file or the new), destinations checked
+first.
 
 A destination is checked before any work starts: its folder is made, a file is actually
 created beside it (so a read-only folder is found now, not after hours of training), it is
@@ -33,8 +34,10 @@ KINDS = {
     "model": ("a model file (.keras)", lambda head: head.startswith(_MAGIC["zip"])),
     "text": ("a text file", lambda head: b"\0" not in head and not any(head.startswith(m) for m in _MAGIC.values())),
     "array": ("a NumPy array (.npy)", lambda head: head.startswith(_MAGIC["npy"])),
-    "image": ("a picture (.png, .svg, .pdf)",
-              lambda head: head.startswith((_MAGIC["png"], _MAGIC["pdf"])) or head.lstrip().startswith(b"<")),
+    "image": (
+        "a picture (.png, .svg, .pdf)",
+        lambda head: head.startswith((_MAGIC["png"], _MAGIC["pdf"])) or head.lstrip().startswith(b"<"),
+    ),
 }
 
 
@@ -122,8 +125,9 @@ def write_text_atomically(path, text: str) -> None:
     write_atomically_with(path, lambda temporary: Path(temporary).write_text(text, encoding="utf-8"))
 
 
-def prepare_destination(path, error_class=OutputError, kind: str | None = None, inputs: Iterable = (),
-                        force: bool = False) -> None:
+def prepare_destination(
+    path, error_class=OutputError, kind: str | None = None, inputs: Iterable = (), force: bool = False
+) -> None:
     """Fail at once, not after hours of work, where `path` cannot or should not be written.
 
     Makes its folder, refuses a folder in its place, one of `inputs` (the command's own input
@@ -156,7 +160,9 @@ def prepare_folder(path, what: str = "folder", error_class=OutputError) -> None:
         try:
             path.mkdir(parents=True, exist_ok=True)
         except OSError as error:
-            blocking = next((folder for folder in reversed(path.parents) if folder.exists() and not folder.is_dir()), None)
+            blocking = next(
+                (folder for folder in reversed(path.parents) if folder.exists() and not folder.is_dir()), None
+            )
             reason = f"{blocking} is a file, not a folder" if blocking else error.strerror or error
             raise error_class(f"{path}: cannot make the {what} ({reason}).") from None
         _try_creating_beside(path / what.replace(" ", "-"), error_class)
@@ -183,7 +189,8 @@ def refuse_inputs(path, inputs: Iterable, error_class=OutputError) -> None:
 
 
 def refuse_other_kind(path, kind: str, error_class=OutputError) -> None:
-    """An existing non-empty file at `path` must be of `kind`: a text file is not replaced by a model, nor a model by text."""
+    """An existing non-empty file at `path` must be of `kind`: a text file is not replaced by a model, nor a model by
+    text."""
     description, accepts = KINDS[kind]
     try:
         with open(path, "rb") as handle:

@@ -50,9 +50,7 @@ def check(text: str, source: str, line: int | None = None, replace: bool = False
             return _SURROGATE.sub(REPLACEMENT, text).removeprefix(BOM)
         code = ord(found.group())
         what = f"byte 0x{code - 0xDC00:02x}" if code in _ESCAPED_BYTES else f"a lone surrogate U+{code:04X}"
-        raise TextError(
-            f"{_where(source, line)}: not UTF-8 text ({what} at character {found.start()}); {hint}."
-        )
+        raise TextError(f"{_where(source, line)}: not UTF-8 text ({what} at character {found.start()}); {hint}.")
     return text.removeprefix(BOM)
 
 

@@ -6,9 +6,9 @@ import dataclasses
 
 import pytest
 
-from tests.conftest import one_line_error
 from seq2seq.config import ModelConfig, TrainConfig
 from seq2seq.errors import ConfigError, Seq2SeqError
+from tests.conftest import one_line_error
 
 FIELDS = sorted(
     ["attention", "bidirectional", "bridge", "cell", "decoder_layers", "dropout", "embedding_dim", "layers"]
@@ -161,7 +161,9 @@ def test_to_dict_lists_every_field():
 
 
 def test_to_dict_and_from_dict_round_trip():
-    config = ModelConfig(cell="gru", units=12, layers=2, embedding_dim=6, dropout=0.25, tokenizer="word", lowercase=True)
+    config = ModelConfig(
+        cell="gru", units=12, layers=2, embedding_dim=6, dropout=0.25, tokenizer="word", lowercase=True
+    )
     assert ModelConfig.from_dict(config.to_dict()) == config
 
 
@@ -209,7 +211,13 @@ def test_invalid_train_setting_raises_config_error_naming_field_and_value(field,
 
 @pytest.mark.parametrize(
     "values",
-    [{"epochs": 1}, {"validation_split": 0.0}, {"validation_split": 0.99}, {"learning_rate": 0.5}, {"min_frequency": 3}],
+    [
+        {"epochs": 1},
+        {"validation_split": 0.0},
+        {"validation_split": 0.99},
+        {"learning_rate": 0.5},
+        {"min_frequency": 3},
+    ],
 )
 def test_valid_train_settings_are_accepted(values):
     config = TrainConfig(**values)
@@ -236,11 +244,14 @@ def test_presets_name_the_three_models_of_the_literature():
     assert ModelConfig(tokenizer="subword").effective_vocab_size == 8000
 
 
-@pytest.mark.parametrize("settings, expected", [
-    ({"layers": 33}, "layers must be at most 32, got 33"),
-    ({"decoder_layers": 100_000}, "decoder_layers must be at most 32, got 100,000"),
-    ({"vocab_size": 10**12}, "vocab_size must be at most 1,000,000, got 1,000,000,000,000"),
-])
+@pytest.mark.parametrize(
+    "settings, expected",
+    [
+        ({"layers": 33}, "layers must be at most 32, got 33"),
+        ({"decoder_layers": 100_000}, "decoder_layers must be at most 32, got 100,000"),
+        ({"vocab_size": 10**12}, "vocab_size must be at most 1,000,000, got 1,000,000,000,000"),
+    ],
+)
 def test_depths_and_vocabularies_past_their_caps_are_refused(settings, expected):
     assert expected in message_of(ModelConfig, **settings)
     assert ModelConfig(layers=32, vocab_size=1_000_000).layers == 32

@@ -5,16 +5,23 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import tomllib
 from pathlib import Path
 
 import keras
 import pytest
+import tomllib
 from packaging.requirements import Requirement
 
 from seq2seq import devices
 from seq2seq.devices import (
-    Device, cpu_cores, current_device, device_line, is_cuda_torch, nvidia_gpus, probe_backends, unused_gpu_hint,
+    Device,
+    cpu_cores,
+    current_device,
+    device_line,
+    is_cuda_torch,
+    nvidia_gpus,
+    probe_backends,
+    unused_gpu_hint,
 )
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -38,13 +45,16 @@ def test_this_machine_computes_on_the_cpu_with_its_cores():
     assert device.describe() == f"{name} on the CPU ({cores} core{'s' if cores > 1 else ''})"
 
 
-@pytest.mark.parametrize("device, phrase", [
-    (Device("jax", "gpu", "NVIDIA H200", visible=1), "JAX on 1 GPU (NVIDIA H200)"),
-    (Device("torch", "gpu", "NVIDIA A100-SXM4-40GB", visible=3), "PyTorch on 1 of 3 GPUs (NVIDIA A100-SXM4-40GB)"),
-    (Device("tensorflow", "cpu", cores=1), "TensorFlow on the CPU (1 core)"),
-    (Device("jax", "tpu", "TPU v4", visible=4), "JAX on 1 of 4 TPUs (TPU v4)"),
-    (Device("torch", "mps"), "PyTorch on the Apple GPU (mps)"),
-])
+@pytest.mark.parametrize(
+    "device, phrase",
+    [
+        (Device("jax", "gpu", "NVIDIA H200", visible=1), "JAX on 1 GPU (NVIDIA H200)"),
+        (Device("torch", "gpu", "NVIDIA A100-SXM4-40GB", visible=3), "PyTorch on 1 of 3 GPUs (NVIDIA A100-SXM4-40GB)"),
+        (Device("tensorflow", "cpu", cores=1), "TensorFlow on the CPU (1 core)"),
+        (Device("jax", "tpu", "TPU v4", visible=4), "JAX on 1 of 4 TPUs (TPU v4)"),
+        (Device("torch", "mps"), "PyTorch on the Apple GPU (mps)"),
+    ],
+)
 def test_the_device_phrase_names_backend_device_and_count(device, phrase):
     assert device.describe() == phrase
 
@@ -71,14 +81,17 @@ def test_without_nvidia_smi_the_drivers_proc_folder_names_the_gpus(tmp_path, mon
     assert nvidia_gpus() == []
 
 
-@pytest.mark.parametrize("version, requires, cuda", [
-    ("2.13.0+cpu", [], False),
-    ("2.11.0+cu130", [], True),
-    ("2.6.0+rocm6.1", [], False),
-    ("2.13.0", ['cuda-toolkit[cublas,cudart]==13.0.3; platform_system == "Linux"', "filelock"], True),
-    ("2.5.1", ['nvidia-cudnn-cu12==9.1.0.70; platform_system == "Linux"'], True),
-    ("2.13.0", ["filelock", "sympy>=1.13.3"], False),  # macOS and Windows wheels
-])
+@pytest.mark.parametrize(
+    "version, requires, cuda",
+    [
+        ("2.13.0+cpu", [], False),
+        ("2.11.0+cu130", [], True),
+        ("2.6.0+rocm6.1", [], False),
+        ("2.13.0", ['cuda-toolkit[cublas,cudart]==13.0.3; platform_system == "Linux"', "filelock"], True),
+        ("2.5.1", ['nvidia-cudnn-cu12==9.1.0.70; platform_system == "Linux"'], True),
+        ("2.13.0", ["filelock", "sympy>=1.13.3"], False),  # macOS and Windows wheels
+    ],
+)
 def test_a_torch_build_is_cuda_by_its_local_version_or_its_cuda_requirements(version, requires, cuda):
     assert is_cuda_torch(version, requires) is cuda
 
@@ -98,8 +111,11 @@ def test_a_gpu_unused_by_a_cpu_only_build_gets_the_extra_to_install():
 
 
 def test_a_gpu_another_installed_backend_can_use_gets_that_backend_named():
-    hint = unused_gpu_hint(Device("tensorflow", "cpu", cores=2), gpus=["NVIDIA H200"],
-                           builds={"jax": False, "torch": True, "tensorflow": False})
+    hint = unused_gpu_hint(
+        Device("tensorflow", "cpu", cores=2),
+        gpus=["NVIDIA H200"],
+        builds={"jax": False, "torch": True, "tensorflow": False},
+    )
     assert hint.endswith("PyTorch here can use it: set KERAS_BACKEND=torch.")
 
 
@@ -123,9 +139,11 @@ def test_the_device_line_adds_the_hint_only_where_a_gpu_sits_unused(monkeypatch)
 
 
 def test_looking_for_an_unused_gpu_imports_no_backend():
-    code = ("import sys; from seq2seq.devices import cuda_builds, nvidia_gpus, installed_backends; "
-            "cuda_builds(), nvidia_gpus(), installed_backends(); "
-            "print(sorted(m for m in ('keras', 'tensorflow', 'jax', 'torch') if m in sys.modules))")
+    code = (
+        "import sys; from seq2seq.devices import cuda_builds, nvidia_gpus, installed_backends; "
+        "cuda_builds(), nvidia_gpus(), installed_backends(); "
+        "print(sorted(m for m in ('keras', 'tensorflow', 'jax', 'torch') if m in sys.modules))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
 

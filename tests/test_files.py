@@ -12,13 +12,22 @@ from pathlib import Path
 import pytest
 
 from seq2seq.errors import OutputError
-from seq2seq.files import (exclusive_use, prepare_destination, prepare_folder, process_alive, remove_stale_temporaries,
-                           remove_stale_temporaries_in,
-                           temporary_name, write_text_atomically)
+from seq2seq.files import (
+    exclusive_use,
+    prepare_destination,
+    prepare_folder,
+    process_alive,
+    remove_stale_temporaries,
+    remove_stale_temporaries_in,
+    temporary_name,
+    write_text_atomically,
+)
 from tests.conftest import one_line_error
 
-HOLD_LOCK = ("import sys, time; from seq2seq.files import exclusive_use\n"
-             "with exclusive_use(sys.argv[1]):\n print('held', flush=True); time.sleep(60)")
+HOLD_LOCK = (
+    "import sys, time; from seq2seq.files import exclusive_use\n"
+    "with exclusive_use(sys.argv[1]):\n print('held', flush=True); time.sleep(60)"
+)
 
 
 def dead_pid() -> int:
@@ -98,7 +107,9 @@ def test_a_file_of_another_kind_is_replaced_only_with_force(tmp_path):
     with zipfile.ZipFile(model, "w") as archive:
         archive.writestr("config.json", "{}")
     empty.touch()
-    assert "exists and is not a model file (.keras)" in one_line_error(OutputError, prepare_destination, notes, kind="model")
+    assert "exists and is not a model file (.keras)" in one_line_error(
+        OutputError, prepare_destination, notes, kind="model"
+    )
     assert "exists and is not a text file" in one_line_error(OutputError, prepare_destination, model, kind="text")
     assert "--force" in one_line_error(OutputError, prepare_destination, notes, kind="model")
     prepare_destination(notes, kind="model", force=True)
@@ -115,7 +126,10 @@ def test_a_second_holder_of_a_lock_fails_at_once_naming_the_first(tmp_path):
         started = time.monotonic()
         message = one_line_error(OutputError, exclusive_use(out).__enter__)
         assert time.monotonic() - started < 1
-        assert message == f"{out}: in use by another training (process {holder.pid}); wait for it to end, or choose another path."
+        assert (
+            message
+            == f"{out}: in use by another training (process {holder.pid}); wait for it to end, or choose another path."
+        )
     finally:
         holder.kill()
         holder.wait()

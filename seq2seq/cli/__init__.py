@@ -29,13 +29,20 @@ def main(argv: list[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
         if not hasattr(args, "run"):
-            raise UsageError("seq2seq: choose a command: train, translate, encode, evaluate, split, average, demo, info, serve or export (see seq2seq --help)")
+            raise UsageError(
+                "seq2seq: choose a command: train, translate, encode, evaluate, split, average, demo, info, serve or "
+                "export (see seq2seq --help)"
+            )
         quiet_tensorflow(debug)
         return args.run(args) or 0
     except (Seq2SeqError, OSError) as error:
         if debug:
             raise
-        message = str(error) if isinstance(error, Seq2SeqError) else f"{getattr(error, 'filename', '') or ''}: {error.strerror or error}".lstrip(": ")
+        message = (
+            str(error)
+            if isinstance(error, Seq2SeqError)
+            else f"{getattr(error, 'filename', '') or ''}: {error.strerror or error}".lstrip(": ")
+        )
         print(f"seq2seq: error: {message}", file=sys.stderr)
         return USAGE_ERROR
     except KeyboardInterrupt:
@@ -48,7 +55,9 @@ def show_warning_on_one_line(message, category, filename, lineno, file=None, lin
 
 
 def build_parser() -> Parser:
-    parser = Parser(prog="seq2seq", description="Sequence-to-sequence learning with recurrent encoder-decoders on Keras 3.")
+    parser = Parser(
+        prog="seq2seq", description="Sequence-to-sequence learning with recurrent encoder-decoders on Keras 3."
+    )
     parser.add_argument("--debug", action="store_true", help="show full tracebacks and library logs")
     commands = parser.add_subparsers(title="commands", parser_class=Parser)
     for command in COMMANDS:

@@ -48,8 +48,11 @@ def add_search_options(parser) -> None:
     search.add_argument("--beam", type=positive_int, help="beam size (default 1: greedy search)")
     search.add_argument("--nbest", type=positive_int, help="hypotheses printed per sentence (at most --beam)")
     search.add_argument("--length-penalty", type=float, help="GNMT alpha: ((5 + length) / 6) ** alpha")
-    search.add_argument("--coverage-penalty", type=float,
-                        help="GNMT beta (beam, attention models): beta x sum of log(min(attention received, 1)) over the source")
+    search.add_argument(
+        "--coverage-penalty",
+        type=float,
+        help="GNMT beta (beam, attention models): beta x sum of log(min(attention received, 1)) over the source",
+    )
     search.add_argument("--min-length", type=int, help="tokens before the end may be chosen")
     search.add_argument("--max-length", type=positive_int, help="most tokens per output (default: 2 x source + 10)")
     search.add_argument("--no-repeat-ngram", type=int, help="forbid repeating n-grams of this size")
@@ -65,9 +68,12 @@ def add_search_options(parser) -> None:
 
 def add_precision_option(parser) -> None:
     """`--precision`: what the model computes in while it translates."""
-    parser.add_argument("--precision", choices=["float32", "bfloat16"],
-                        help="float32, or bfloat16 maths over float32 weights: faster on CPUs with bfloat16 "
-                             "units, translations may differ slightly (default float32)")
+    parser.add_argument(
+        "--precision",
+        choices=["float32", "bfloat16"],
+        help="float32, or bfloat16 maths over float32 weights: faster on CPUs with bfloat16 "
+        "units, translations may differ slightly (default float32)",
+    )
 
 
 def search_settings(args):
@@ -93,14 +99,20 @@ def read_corpus_given(command: str, data, source_file, target_file, **options):
 
 def add_text_options(parser) -> None:
     """`--replace-invalid`: for commands that read text from arguments, standard input or files."""
-    parser.add_argument("--replace-invalid", action="store_true",
-                        help="read bytes that are not UTF-8 (and lone surrogates) as U+FFFD instead of refusing the text")
+    parser.add_argument(
+        "--replace-invalid",
+        action="store_true",
+        help="read bytes that are not UTF-8 (and lone surrogates) as U+FFFD instead of refusing the text",
+    )
 
 
 def add_force_option(parser) -> None:
     """`--force`: replace an existing output file that holds something else than the command writes."""
-    parser.add_argument("--force", action="store_true",
-                        help="replace an existing output file even where it is not of the kind written (a text file by a model)")
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="replace an existing output file even where it is not of the kind written (a text file by a model)",
+    )
 
 
 def checked_texts(texts: list[str], replace: bool = False) -> list[str]:
@@ -113,8 +125,10 @@ def read_standard_input(replace: bool = False) -> list[str]:
     stream = getattr(sys.stdin, "buffer", None)
     if stream is not None:
         return decode_lines(stream, "standard input", replace)
-    return [check(line.removesuffix("\n").removesuffix("\r"), "standard input", number, replace)
-            for number, line in enumerate(sys.stdin, start=1)]
+    return [
+        check(line.removesuffix("\n").removesuffix("\r"), "standard input", number, replace)
+        for number, line in enumerate(sys.stdin, start=1)
+    ]
 
 
 def texts_given(args) -> list[str]:
@@ -128,9 +142,16 @@ def warn_of_empty_outputs(texts: list[str], outputs: list[str], search) -> None:
     """Say so when non-empty texts got empty outputs because min_length left no room to end."""
     empty = sum(1 for text, output in zip(texts, outputs) if text.strip() and not output)
     if empty and search.min_length:
-        limit = f"--max-length {search.max_length}" if search.max_length else "the default maximum of 2 x source tokens + 10"
-        warnings.warn(f"{empty} of {len(texts)} outputs are empty: --min-length {search.min_length} left no hypothesis room to "
-                      f"end within {limit}; raise --max-length or lower --min-length.", stacklevel=2)
+        limit = (
+            f"--max-length {search.max_length}"
+            if search.max_length
+            else "the default maximum of 2 x source tokens + 10"
+        )
+        warnings.warn(
+            f"{empty} of {len(texts)} outputs are empty: --min-length {search.min_length} left no hypothesis room to "
+            f"end within {limit}; raise --max-length or lower --min-length.",
+            stacklevel=2,
+        )
 
 
 def print_hypotheses(results, detailed: bool, first_index: int = 0) -> None:

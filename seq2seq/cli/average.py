@@ -14,10 +14,10 @@ def add_command(commands) -> None:
 
 
 def run_average(args) -> int:
-    from seq2seq.training.averaging import average_checkpoints
     from seq2seq.errors import ModelFileError
     from seq2seq.files import prepare_destination
     from seq2seq.models.format import prepare_model_destination
+    from seq2seq.training.averaging import average_checkpoints
 
     prepare_model_destination(args.out)
     prepare_destination(args.out, ModelFileError, kind="model", inputs=args.checkpoints, force=args.force)

@@ -6,9 +6,15 @@ from seq2seq.cli.arguments import add_force_option, positive_int
 
 
 def add_command(commands) -> None:
-    demo = commands.add_parser("demo", help="train on a built-in task (numbers in English words to French words, or digit sequences)")
-    demo.add_argument("--task", choices=("numbers", "reverse", "sort"), default="numbers",
-                      help="numbers: English number words to French (the default); reverse, sort: digit sequences, space tokens")
+    demo = commands.add_parser(
+        "demo", help="train on a built-in task (numbers in English words to French words, or digit sequences)"
+    )
+    demo.add_argument(
+        "--task",
+        choices=("numbers", "reverse", "sort"),
+        default="numbers",
+        help="numbers: English number words to French (the default); reverse, sort: digit sequences, space tokens",
+    )
     demo.add_argument("--out", default="demo-model.keras", help="where to save the model")
     demo.add_argument("--epochs", type=positive_int, default=None, help="training epochs (default: the demo's own, 12)")
     demo.add_argument("--seed", type=int, default=0)

@@ -13,9 +13,16 @@ def add_command(commands) -> None:
     encode = commands.add_parser("encode", help="write each sentence's encoder vector (JSON lines or .npy)")
     encode.add_argument("model", help="a model file written by seq2seq train")
     encode.add_argument("texts", nargs="*", help="sentences (default: one per line from standard input)")
-    encode.add_argument("--pooling", choices=POOLINGS, default="final",
-                        help="final: the encoder's last hidden state (both directions joined); mean: its outputs averaged")
-    encode.add_argument("--out", help="write a (sentences, dim) float32 array to this .npy file instead of JSON lines on standard output")
+    encode.add_argument(
+        "--pooling",
+        choices=POOLINGS,
+        default="final",
+        help="final: the encoder's last hidden state (both directions joined); mean: its outputs averaged",
+    )
+    encode.add_argument(
+        "--out",
+        help="write a (sentences, dim) float32 array to this .npy file instead of JSON lines on standard output",
+    )
     encode.add_argument("--batch-size", type=int, default=256, help="sentences encoded together")
     add_text_options(encode)
     add_force_option(encode)
@@ -28,7 +35,9 @@ def run_encode(args) -> int:
     from seq2seq.models.loading import load
 
     if args.out and not args.out.endswith(".npy"):
-        raise UsageError(f"seq2seq encode: --out {args.out}: give a file name ending in .npy (or leave --out out for JSON lines)")
+        raise UsageError(
+            f"seq2seq encode: --out {args.out}: give a file name ending in .npy (or leave --out out for JSON lines)"
+        )
     if args.out:
         prepare_destination(args.out, kind="array", inputs=[args.model], force=args.force)
     texts = texts_given(args)

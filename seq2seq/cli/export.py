@@ -10,8 +10,9 @@ def add_command(commands) -> None:
     export.add_argument("model", help="a model file written by seq2seq train")
     export.add_argument("out", help="a new directory for the graphs, vocabularies, manifest and checksums")
     export.add_argument("--format", choices=["saved_model", "onnx"], default="saved_model")
-    export.add_argument("--force", action="store_true",
-                        help="replace OUT if it is an earlier export (once the new one is complete)")
+    export.add_argument(
+        "--force", action="store_true", help="replace OUT if it is an earlier export (once the new one is complete)"
+    )
     export.set_defaults(run=run_export)
 
 
@@ -22,5 +23,5 @@ def run_export(args) -> int:
 
     check_destination(Path(args.out), MANIFEST, args.force, ExportError)  # before loading: a refusal costs nothing
     out = export_model(load(args.model), args.out, args.format, overwrite=args.force)
-    print(f"Exported {args.model} as {args.format} to {out}. Translate with: seq2seq translate {out} \"Go.\"")
+    print(f'Exported {args.model} as {args.format} to {out}. Translate with: seq2seq translate {out} "Go."')
     return 0

@@ -39,9 +39,11 @@ def describe(model) -> str:
     direction = "bidirectional " if config.bidirectional else ""
     lines = [
         f"architecture: preset {config.preset}",
-        f"  encoder: {config.layers} x {direction}{config.cell.upper()} {config.units}, {inputs} inputs, dropout {config.dropout}",
+        f"  encoder: {config.layers} x {direction}{config.cell.upper()} {config.units}, {inputs} inputs, dropout "
+        f"{config.dropout}",
         f"  bridge: {config.bridge}",
-        f"  decoder: {config.decoder_depth} x {config.cell.upper()} {config.decoder_units}, attention {config.attention}",
+        f"  decoder: {config.decoder_depth} x {config.cell.upper()} {config.decoder_units}, attention "
+        f"{config.attention}",
         f"tokenizer: {config.tokenizer}{' (lower-cased)' if config.lowercase else ''}",
         f"vocabulary: source {len(model.source_vocab)} tokens, target {len(model.target_vocab)} tokens",
         f"parameters: {model.count_params():,}",

@@ -23,12 +23,26 @@ def add_command(commands) -> None:
     data.add_argument("--out", help="where to write the model (.keras)")
     data.add_argument("--limit", type=positive_int, help="use only the first N pairs")
     data.add_argument("--skip-bad-lines", action="store_true", default=None, help="skip and count malformed lines")
-    data.add_argument("--max-source-length", type=positive_int, default=MAX_LINE_LENGTH, metavar="CHARS",
-                      help=f"leave out pairs whose source is longer ({MAX_LINE_LENGTH:,})")
-    data.add_argument("--max-target-length", type=positive_int, default=MAX_LINE_LENGTH, metavar="CHARS",
-                      help=f"leave out pairs whose target is longer ({MAX_LINE_LENGTH:,})")
-    data.add_argument("--overlong", choices=["skip", "refuse"], default="skip",
-                      help="skip and count pairs over those lengths (default), or stop at the first with its line")
+    data.add_argument(
+        "--max-source-length",
+        type=positive_int,
+        default=MAX_LINE_LENGTH,
+        metavar="CHARS",
+        help=f"leave out pairs whose source is longer ({MAX_LINE_LENGTH:,})",
+    )
+    data.add_argument(
+        "--max-target-length",
+        type=positive_int,
+        default=MAX_LINE_LENGTH,
+        metavar="CHARS",
+        help=f"leave out pairs whose target is longer ({MAX_LINE_LENGTH:,})",
+    )
+    data.add_argument(
+        "--overlong",
+        choices=["skip", "refuse"],
+        default="skip",
+        help="skip and count pairs over those lengths (default), or stop at the first with its line",
+    )
     add_force_option(data)
     model = train.add_argument_group("model")
     model.add_argument("--preset", help="named architecture: attention (default), bidirectional, classic")
@@ -48,11 +62,21 @@ def add_command(commands) -> None:
     training.add_argument("--epochs", type=positive_int)
     training.add_argument("--batch-size", type=positive_int)
     training.add_argument("--learning-rate", type=float, help="Adam's base rate (default 0.003)")
-    training.add_argument("--lr-schedule", choices=LR_SCHEDULES, help="decay to zero at the end: linear (default), cosine, or constant")
-    training.add_argument("--lr-decay-start", type=float, help="share of the training at the base rate before the decay (default 0.5)")
-    training.add_argument("--validate-every", type=positive_int, metavar="N", help="also validate every N steps, keeping the best")
-    training.add_argument("--select-by", choices=SELECT_BY, help="keep the best validation loss (default), or greedy BLEU or chrF")
-    training.add_argument("--average-last", type=positive_int, metavar="K", help="try the mean of the last K epochs' weights at the end")
+    training.add_argument(
+        "--lr-schedule", choices=LR_SCHEDULES, help="decay to zero at the end: linear (default), cosine, or constant"
+    )
+    training.add_argument(
+        "--lr-decay-start", type=float, help="share of the training at the base rate before the decay (default 0.5)"
+    )
+    training.add_argument(
+        "--validate-every", type=positive_int, metavar="N", help="also validate every N steps, keeping the best"
+    )
+    training.add_argument(
+        "--select-by", choices=SELECT_BY, help="keep the best validation loss (default), or greedy BLEU or chrF"
+    )
+    training.add_argument(
+        "--average-last", type=positive_int, metavar="K", help="try the mean of the last K epochs' weights at the end"
+    )
     training.add_argument("--validation-split", type=float, help="share of source sentences held out (0.2)")
     training.add_argument("--max-validation-sources", type=positive_int, help="but at most this many (1000)")
     training.add_argument("--validation-file", help="validate on this Tatoeba/Anki file instead (nothing is split off)")
@@ -60,7 +84,9 @@ def add_command(commands) -> None:
     training.add_argument("--min-frequency", type=positive_int)
     training.add_argument("--source-embeddings", help="word vectors (GloVe/word2vec text) for the source side")
     training.add_argument("--target-embeddings", help="word vectors (GloVe/word2vec text) for the target side")
-    training.add_argument("--patience", type=positive_int, help="early stopping: epochs without a better validation loss")
+    training.add_argument(
+        "--patience", type=positive_int, help="early stopping: epochs without a better validation loss"
+    )
     training.add_argument("--reduce-lr-patience", type=positive_int, help="halve the learning rate after N flat epochs")
     training.add_argument("--clip-norm", type=float, help="clip gradients to this global norm")
     training.add_argument("--max-time", help="stop after this long (90s, 20m, 1.5h) and write the best model")
@@ -68,8 +94,14 @@ def add_command(commands) -> None:
     training.add_argument("--checkpoint-dir", help="checkpoint every epoch here (default: <out>.checkpoints)")
     training.add_argument("--logdir", help="write TensorBoard logs here")
     training.add_argument("--resume", action="store_true", help="continue from the last checkpoint of this run")
-    training.add_argument("--distribute", choices=["mirrored", "multi-worker"], help="train on all local devices, or on the machines in TF_CONFIG")
-    training.add_argument("--mixed-precision", action="store_true", default=None, help="bfloat16 maths, float32 weights")
+    training.add_argument(
+        "--distribute",
+        choices=["mirrored", "multi-worker"],
+        help="train on all local devices, or on the machines in TF_CONFIG",
+    )
+    training.add_argument(
+        "--mixed-precision", action="store_true", default=None, help="bfloat16 maths, float32 weights"
+    )
     train.set_defaults(run=run_train)
 
 
@@ -78,8 +110,8 @@ def run_train(args) -> int:
     from seq2seq.devices import device_line
     from seq2seq.errors import ModelFileError
     from seq2seq.files import exclusive_use, prepare_destination, prepare_folder
-    from seq2seq.training.distribution import split_cpu_from_environment
     from seq2seq.models.format import prepare_model_destination
+    from seq2seq.training.distribution import split_cpu_from_environment
     from seq2seq.training.stopping import StopTraining, parse_duration, stop_on_signals
     from seq2seq.training.threads import configure_training_threads
 
@@ -91,8 +123,20 @@ def run_train(args) -> int:
         raise UsageError("seq2seq train: the following arguments are required: --out (or `out:` in --config)")
     out = settings["out"]
     settings["checkpoint_dir"] = settings.get("checkpoint_dir") or f"{out}.checkpoints"
-    inputs = [args.config, *(settings.get(key) for key in ("data", "source_file", "target_file", "validation_file",
-                                                           "source_embeddings", "target_embeddings"))]
+    inputs = [
+        args.config,
+        *(
+            settings.get(key)
+            for key in (
+                "data",
+                "source_file",
+                "target_file",
+                "validation_file",
+                "source_embeddings",
+                "target_embeddings",
+            )
+        ),
+    ]
     prepare_model_destination(out)
     prepare_destination(out, ModelFileError, kind="model", inputs=inputs, force=args.force)
     prepare_folder(settings["checkpoint_dir"], "checkpoint folder")
@@ -116,15 +160,23 @@ def run_train(args) -> int:
 
 def read_training_corpus(args, settings: dict):
     """The training pairs, with one line saying how many were read and how many were left out and why."""
-    corpus = read_corpus_given("seq2seq train", settings.get("data"), settings.get("source_file"),
-                               settings.get("target_file"), limit=settings.get("limit"),
-                               skip_bad_lines=bool(settings.get("skip_bad_lines")),
-                               max_source_length=args.max_source_length, max_target_length=args.max_target_length,
-                               overlong=args.overlong)
+    corpus = read_corpus_given(
+        "seq2seq train",
+        settings.get("data"),
+        settings.get("source_file"),
+        settings.get("target_file"),
+        limit=settings.get("limit"),
+        skip_bad_lines=bool(settings.get("skip_bad_lines")),
+        max_source_length=args.max_source_length,
+        max_target_length=args.max_target_length,
+        overlong=args.overlong,
+    )
     skipped = f", {corpus.skipped} malformed lines skipped" if corpus.skipped else ""
     if corpus.overlong:
-        skipped += (f", {corpus.overlong} pair{'s' if corpus.overlong != 1 else ''} over {args.max_source_length:,} source "
-                    f"or {args.max_target_length:,} target characters skipped (--max-source-length, --max-target-length)")
+        skipped += (
+            f", {corpus.overlong} pair{'s' if corpus.overlong != 1 else ''} over {args.max_source_length:,} source "
+            f"or {args.max_target_length:,} target characters skipped (--max-source-length, --max-target-length)"
+        )
     print(f"Read {len(corpus)} pairs from {' and '.join(corpus.sources)}{skipped}.")
     return corpus
 
@@ -142,8 +194,10 @@ def save_trained(model, out: str, checkpoint_dir: str) -> None:
             kept = best_checkpoint(checkpoint_dir, state) or f"{checkpoint_dir}/{state['checkpoint']}"
         except Seq2SeqError:
             raise error from None
-        raise ModelFileError(f"{str(error).removesuffix('.')}; the training is not lost: its best checkpoint is {kept} "
-                             "(a whole model: copy it where you want it)") from None
+        raise ModelFileError(
+            f"{str(error).removesuffix('.')}; the training is not lost: its best checkpoint is {kept} "
+            "(a whole model: copy it where you want it)"
+        ) from None
 
 
 def describe_result(summary: dict) -> str:
@@ -151,8 +205,15 @@ def describe_result(summary: dict) -> str:
     from seq2seq.training.selection import describe_best
 
     if summary.get("validation_pairs") == 0 and not summary.get("averaged_epochs"):
-        loss = summary.get("final_training_loss") if summary.get("best_validation_loss") is None else summary["best_validation_loss"]
-        return f"best epoch {summary.get('best_epoch')}, training loss {loss}; nothing was held out for validation: --validation-split 0"
+        loss = (
+            summary.get("final_training_loss")
+            if summary.get("best_validation_loss") is None
+            else summary["best_validation_loss"]
+        )
+        return (
+            f"best epoch {summary.get('best_epoch')}, training loss {loss}; "
+            "nothing was held out for validation: --validation-split 0"
+        )
     return describe_best(summary)
 
 
@@ -163,7 +224,13 @@ def train_or_resume(args, settings: dict, corpus, verbose, stopper):
     from seq2seq.training.sizes import check_fits
 
     if args.resume:
-        return resume(corpus.pairs, settings["checkpoint_dir"], epochs=settings.get("epochs"), verbose=verbose, callbacks=[stopper])
+        return resume(
+            corpus.pairs,
+            settings["checkpoint_dir"],
+            epochs=settings.get("epochs"),
+            verbose=verbose,
+            callbacks=[stopper],
+        )
     model_values = {key: settings[key] for key in ModelConfig.field_names() if key in settings and key != "preset"}
     model_config = ModelConfig.from_preset(settings.get("preset", DEFAULT_PRESET), **model_values)
     train_values = {key: settings[key] for key in TrainConfig.field_names() if key in settings}

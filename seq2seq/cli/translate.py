@@ -5,18 +5,32 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from seq2seq.cli.arguments import (UsageError, add_force_option, add_precision_option, add_search_options, add_text_options,
-                                   print_hypotheses, search_settings, texts_given, warn_of_empty_outputs)
+from seq2seq.cli.arguments import (
+    UsageError,
+    add_force_option,
+    add_precision_option,
+    add_search_options,
+    add_text_options,
+    print_hypotheses,
+    search_settings,
+    texts_given,
+    warn_of_empty_outputs,
+)
 from seq2seq.text import check, decode
 
 
 def add_command(commands) -> None:
     translate = commands.add_parser("translate", help="translate texts with a trained model")
-    translate.add_argument("model", help="a model file written by seq2seq train (more .keras files after it decode as an ensemble), "
-                                          "or a directory written by seq2seq export (greedy, no Keras: a fast start)")
+    translate.add_argument(
+        "model",
+        help="a model file written by seq2seq train (more .keras files after it decode as an ensemble), "
+        "or a directory written by seq2seq export (greedy, no Keras: a fast start)",
+    )
     translate.add_argument("texts", nargs="*", help="texts to translate (default: one per line from standard input)")
     translate.add_argument("--interactive", action="store_true", help="type sentences at a prompt")
-    translate.add_argument("--plot-attention", metavar="IMAGE", help="draw the attention of one text's translation (.png, .svg, .pdf)")
+    translate.add_argument(
+        "--plot-attention", metavar="IMAGE", help="draw the attention of one text's translation (.png, .svg, .pdf)"
+    )
     add_precision_option(translate)
     add_text_options(translate)
     add_force_option(translate)
@@ -28,10 +42,10 @@ def run_translate(args) -> int:
     search = search_settings(args)
     if Path(args.model).is_dir():
         return translate_exported(args, search)
-    from seq2seq.translation.ensemble import load_ensemble
     from seq2seq.cli.progress import shows_progress, translation_progress
     from seq2seq.files import prepare_destination
     from seq2seq.models.loading import load
+    from seq2seq.translation.ensemble import load_ensemble
 
     paths = [args.model]
     while args.texts and args.texts[0].endswith(".keras"):  # more models: an ensemble
@@ -62,11 +76,16 @@ def translate_exported(args, search) -> int:
     from seq2seq.search.config import SearchConfig
 
     if not (Path(args.model) / MANIFEST).is_file():
-        raise UsageError(f"seq2seq translate: {args.model} is a directory but not one written by seq2seq export (it has no {MANIFEST})")
+        raise UsageError(
+            f"seq2seq translate: {args.model} is a directory but not one written by seq2seq export (it has no "
+            f"{MANIFEST})"
+        )
     greedy = SearchConfig().replace(max_length=search.max_length, batch_size=search.batch_size)
     if search != greedy or args.scores or args.interactive or args.plot_attention or args.precision:
-        raise UsageError(f"seq2seq translate: {args.model} is an exported model, which translates greedily with only "
-                         "--max-length and --batch-size; give the .keras file for other options")
+        raise UsageError(
+            f"seq2seq translate: {args.model} is an exported model, which translates greedily with only "
+            "--max-length and --batch-size; give the .keras file for other options"
+        )
     texts = texts_given(args)
     for translation in ExportedTranslator(args.model).translate(texts, search.max_length, search.batch_size):
         print(translation)

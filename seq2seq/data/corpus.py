@@ -58,8 +58,10 @@ def _line_error(path: PathLike, number: int, bad: BadLine) -> CorpusError:
 def _no_pairs_error(label: str, skipped: int, overlong: int = 0) -> CorpusError:
     """Build the error for a corpus that yielded no pairs."""
     if overlong:
-        return CorpusError(f"{label}: no sentence pairs found ({overlong} pairs were over the length caps and "
-                           f"{skipped} lines malformed); raise --max-source-length and --max-target-length")
+        return CorpusError(
+            f"{label}: no sentence pairs found ({overlong} pairs were over the length caps and "
+            f"{skipped} lines malformed); raise --max-source-length and --max-target-length"
+        )
     if skipped:
         return CorpusError(
             f"{label}: no sentence pairs found (all {skipped} non-blank lines were malformed and skipped)"
@@ -90,7 +92,9 @@ def _parse_tatoeba(raw: bytes, limits: LengthLimits, replace: bool) -> Pair | No
     return limits.check(source, target)
 
 
-def _collect(items, parse, error, limit: int | None, skip_bad_lines: bool, limits: LengthLimits) -> tuple[list[Pair], int, int]:
+def _collect(
+    items, parse, error, limit: int | None, skip_bad_lines: bool, limits: LengthLimits
+) -> tuple[list[Pair], int, int]:
     """Parse `items` into pairs until `limit`; skip and count bad and overlong ones, or raise `error(item, bad)`.
 
     Returns the pairs, the number of malformed lines skipped and the number of overlong pairs skipped.
@@ -165,8 +169,9 @@ def _length_error(source_path: PathLike, n_source: int, target_path: PathLike, n
     )
 
 
-def _parse_parallel(paths: tuple[PathLike, PathLike], raws: tuple[bytes, bytes], number: int,
-                    limits: LengthLimits, replace: bool) -> Pair | None:
+def _parse_parallel(
+    paths: tuple[PathLike, PathLike], raws: tuple[bytes, bytes], number: int, limits: LengthLimits, replace: bool
+) -> Pair | None:
     """Parse line `number` of both files; None if both are blank; BadLine naming the file if malformed or too long."""
     sides = []
     for side, (path, raw) in enumerate(zip(paths, raws)):
@@ -190,8 +195,10 @@ def _parse_parallel(paths: tuple[PathLike, PathLike], raws: tuple[bytes, bytes],
 
 def _aligned(source_path: PathLike, target_path: PathLike, limits: LengthLimits) -> Iterator[tuple[int, bytes, bytes]]:
     """Yield (line number, source bytes, target bytes); raise CorpusError on unequal lengths."""
-    with closing(raw_lines(source_path, limits.byte_cap(0))) as sources, \
-            closing(raw_lines(target_path, limits.byte_cap(1))) as targets:
+    with (
+        closing(raw_lines(source_path, limits.byte_cap(0))) as sources,
+        closing(raw_lines(target_path, limits.byte_cap(1))) as targets,
+    ):
         number = 0
         for number, (source_raw, target_raw) in enumerate(zip_longest(sources, targets), start=1):
             if source_raw is None:
@@ -251,15 +258,12 @@ def read_corpus(
     given_files = (source_file is not None, target_file is not None)
     if path is not None and any(given_files):
         raise ConfigError(
-            "Pass either path (one Tatoeba file) or source_file and target_file "
-            "(two line-aligned files), not both."
+            "Pass either path (one Tatoeba file) or source_file and target_file (two line-aligned files), not both."
         )
     if path is not None:
         return read_tatoeba(path, **options)
     if not all(given_files):
-        raise ConfigError(
-            "Pass path (one Tatoeba file) or both source_file and target_file (two line-aligned files)."
-        )
+        raise ConfigError("Pass path (one Tatoeba file) or both source_file and target_file (two line-aligned files).")
     return read_parallel(source_file, target_file, **options)
 
 

@@ -55,7 +55,8 @@ class LengthLimits:
             raise ConfigError(f"overlong must be one of {', '.join(OVERLONG_CHOICES)}; got {self.overlong!r}.")
 
     def byte_cap(self, side: int | None = None) -> int | None:
-        """Most bytes a line within the caps can have (4 per UTF-8 character): one side's file, or a whole Tatoeba line."""
+        """Most bytes a line within the caps can have (4 per UTF-8 character): one side's file, or a whole Tatoeba
+        line."""
         caps = (self.source, self.target) if side is None else ((self.source, self.target)[side],)
         if any(cap is None for cap in caps):
             return None
@@ -65,15 +66,19 @@ class LengthLimits:
         """The pair, or `Overlong` naming the side that is too long."""
         for name, text, cap in (("source", source, self.source), ("target", target, self.target)):
             if cap is not None and len(text) > cap:
-                raise Overlong(f"the {name} is {len(text)} characters long, over the cap of {cap} (--max-{name}-length)")
+                raise Overlong(
+                    f"the {name} is {len(text)} characters long, over the cap of {cap} (--max-{name}-length)"
+                )
         return source, target
 
     def too_long_to_read(self, side: int | None = None) -> Overlong:
         """The problem of a line that was over `byte_cap` bytes."""
         caps = {"source": self.source, "target": self.target}
-        named = caps if side is None else {name: caps[name] for name in list(caps)[side:side + 1]}
-        return Overlong(f"the line is over {self.byte_cap(side)} bytes long, past the cap of "
-                        + " and ".join(f"{cap} characters (--max-{name}-length)" for name, cap in named.items()))
+        named = caps if side is None else {name: caps[name] for name in list(caps)[side : side + 1]}
+        return Overlong(
+            f"the line is over {self.byte_cap(side)} bytes long, past the cap of "
+            + " and ".join(f"{cap} characters (--max-{name}-length)" for name, cap in named.items())
+        )
 
 
 def open_binary(path: PathLike) -> BinaryIO:
@@ -100,7 +105,7 @@ def raw_lines(path: PathLike, byte_cap: int | None = None) -> Iterator[bytes]:
             if not isinstance(raw, TooLongToRead):
                 raw = raw.removesuffix(b"\n").rstrip(b"\r")
             if number == 1 and raw.startswith(_BOM):
-                raw = type(raw)(raw[len(_BOM):])
+                raw = type(raw)(raw[len(_BOM) :])
             yield raw
 
 
@@ -133,8 +138,10 @@ def decode_line(raw: bytes, replace: bool = False) -> str:
         byte = raw[error.start]
         hint = "; the file looks like UTF-16, save it as UTF-8" if raw.startswith(_UTF16_BOMS) else ""
         raise BadLine(f"not valid UTF-8 (byte 0x{byte:02x} at column {error.start + 1}){hint}") from None
-    for character, problem in (("\0", "a NUL byte (is the file UTF-16? save it as UTF-8)"),
-                               ("\r", "a carriage return (convert CR line endings to LF)")):
+    for character, problem in (
+        ("\0", "a NUL byte (is the file UTF-16? save it as UTF-8)"),
+        ("\r", "a carriage return (convert CR line endings to LF)"),
+    ):
         if character in text:
             raise BadLine(f"{problem} at column {text.index(character) + 1}")
     return text

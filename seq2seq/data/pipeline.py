@@ -43,7 +43,9 @@ class EncodedPairs:
     target_lengths: np.ndarray
 
     @classmethod
-    def encode(cls, pairs: Sequence[tuple[str, str]], source_vocab: Vocabulary, target_vocab: Vocabulary) -> "EncodedPairs":
+    def encode(
+        cls, pairs: Sequence[tuple[str, str]], source_vocab: Vocabulary, target_vocab: Vocabulary
+    ) -> "EncodedPairs":
         """Encode `pairs` (no start or end ids; those are added per batch)."""
         sources = [source_vocab.encode(source) for source, _ in pairs]
         targets = [target_vocab.encode(target) for _, target in pairs]
@@ -120,8 +122,20 @@ class BucketedBatches(keras.utils.PyDataset):
     next epoch); `epoch_batches()` yields a whole epoch, the next one each call, for `tf.data`.
     """
 
-    def __init__(self, encoded, batch_size, *, start_id, end_id, shuffle, seed, boundaries, pad_multiple,
-                 fixed_shapes=False, first_epoch=0):
+    def __init__(
+        self,
+        encoded,
+        batch_size,
+        *,
+        start_id,
+        end_id,
+        shuffle,
+        seed,
+        boundaries,
+        pad_multiple,
+        fixed_shapes=False,
+        first_epoch=0,
+    ):
         super().__init__()
         self.encoded = encoded
         self.start_id, self.end_id = start_id, end_id

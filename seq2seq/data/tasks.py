@@ -24,7 +24,9 @@ SEQUENCE_TASKS = {
 }
 
 
-def digit_sequence_pairs(count: int, task: str, seed: int = 0, shortest: int = 3, longest: int = 12) -> list[tuple[str, str]]:
+def digit_sequence_pairs(
+    count: int, task: str, seed: int = 0, shortest: int = 3, longest: int = 12
+) -> list[tuple[str, str]]:
     """`count` distinct random digit sequences and the same digits reversed or sorted, space-separated.
 
     For example ("3 1 4 1 5", "5 1 4 1 3") for `task="reverse"`, ("3 1 4 1 5", "1 1 3 4 5") for

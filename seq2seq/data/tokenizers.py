@@ -186,7 +186,9 @@ def _check_vocab_size(vocab_size: int) -> None:
     if isinstance(vocab_size, bool) or not isinstance(vocab_size, int) or vocab_size <= 0:
         raise ConfigError(f"vocab_size must be a positive integer, got {vocab_size!r}; pass for example 8000.")
     if vocab_size > MAX_PIECES:
-        raise ConfigError(f"vocab_size must be at most {MAX_PIECES:,} pieces, got {vocab_size:,}; pass for example 8000.")
+        raise ConfigError(
+            f"vocab_size must be at most {MAX_PIECES:,} pieces, got {vocab_size:,}; pass for example 8000."
+        )
 
 
 def _check_vocab_size_covers_characters(vocab_size: int, texts: list[str]) -> None:

@@ -53,7 +53,8 @@ class Vocabulary:
         kept = [token for token, count in ranked if count >= min_frequency]
         if ranked and not kept:
             warnings.warn(
-                f"min_frequency {min_frequency:,} keeps none of the {len(ranked):,} tokens of the texts (the most frequent, "
+                f"min_frequency {min_frequency:,} keeps none of the {len(ranked):,} tokens of the texts (the most "
+                "frequent, "
                 f"{ranked[0][0]!r}, is seen {ranked[0][1]:,} times), so every token reads as unknown; "
                 f"pass a min_frequency of at most {ranked[0][1]:,}.",
                 EmptyVocabularyWarning,

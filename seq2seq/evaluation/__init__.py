@@ -3,4 +3,11 @@
 from seq2seq import lazy_attributes
 
 # When this package was one module, these were its names; they still import from here, lazily.
-__getattr__ = lazy_attributes(__name__, {"evaluate_model": "seq2seq.evaluation.scores", "score_translations": "seq2seq.evaluation.scores", "group_references": "seq2seq.evaluation.scores"})
+__getattr__ = lazy_attributes(
+    __name__,
+    {
+        "evaluate_model": "seq2seq.evaluation.scores",
+        "score_translations": "seq2seq.evaluation.scores",
+        "group_references": "seq2seq.evaluation.scores",
+    },
+)

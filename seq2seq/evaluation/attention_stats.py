@@ -21,8 +21,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from seq2seq.evaluation.attention_plot import NoAttentionError
 from seq2seq.data.batching import pad_batch
+from seq2seq.evaluation.attention_plot import NoAttentionError
 from seq2seq.host import to_host
 
 STAT_NAMES = ("first_token_weight", "entropy", "max_weight", "monotonicity")
@@ -39,7 +39,9 @@ def attention_statistics(model, texts: Sequence[str], batch_size: int = 128) -> 
     outputs = greedy_output_ids(model, texts)
     per_sentence = []
     for start in range(0, len(texts), batch_size):
-        per_sentence.extend(_batch_weights(model, texts[start : start + batch_size], outputs[start : start + batch_size]))
+        per_sentence.extend(
+            _batch_weights(model, texts[start : start + batch_size], outputs[start : start + batch_size])
+        )
     return summarise(per_sentence)
 
 
@@ -96,6 +98,7 @@ def _rank_correlation(x: np.ndarray, y: np.ndarray) -> float:
 
 def format_statistics(stats: dict) -> str:
     """One line for people: `attention: first-token weight 0.12, entropy 0.41, ...`."""
+
     def shown(value):
         return "n/a" if value is None else f"{value:.3f}"
 

@@ -46,8 +46,9 @@ def export_files(directory: Path) -> list[str]:
             if stat.S_ISREG(mode):
                 found.append(path.relative_to(directory).as_posix())
             elif not stat.S_ISDIR(mode):
-                raise ExportedModelError(f"{path}: is not a regular file; "
-                                         "an export holds only regular files and folders.")
+                raise ExportedModelError(
+                    f"{path}: is not a regular file; an export holds only regular files and folders."
+                )
     return sorted(found)
 
 
@@ -61,11 +62,14 @@ def read_checksums(directory: Path) -> dict[str, str]:
     """The listed digests by relative path, each path checked to stay inside `directory`."""
     path = directory / CHECKSUMS
     if not path.is_file():
-        raise ExportedModelError(f"{path}: missing; the export was damaged or written by an older keras-seq2seq "
-                                 "(whose exports are not checked): export the model again.")
+        raise ExportedModelError(
+            f"{path}: missing; the export was damaged or written by an older keras-seq2seq "
+            "(whose exports are not checked): export the model again."
+        )
     if path.stat().st_size > MOST_CHECKSUM_BYTES:
-        raise ExportedModelError(f"{path}: is larger than {MOST_CHECKSUM_BYTES:,} bytes; "
-                                 "it is not an export's checksum list.")
+        raise ExportedModelError(
+            f"{path}: is larger than {MOST_CHECKSUM_BYTES:,} bytes; it is not an export's checksum list."
+        )
     try:
         text = path.read_bytes().decode("utf-8")
     except UnicodeDecodeError:
@@ -74,13 +78,15 @@ def read_checksums(directory: Path) -> dict[str, str]:
     for number, line in enumerate(text.splitlines(), start=1):
         found = _LINE.fullmatch(line)
         if found is None:
-            raise ExportedModelError(f"{path}, line {number}: expected a SHA-256 in hex, two spaces "
-                                     "and a relative path.")
+            raise ExportedModelError(
+                f"{path}, line {number}: expected a SHA-256 in hex, two spaces and a relative path."
+            )
         name = found["path"]
         parts = PurePosixPath(name).parts
         if name.startswith("/") or "\\" in name or ".." in parts or "." in name.split("/") or name in listed:
-            raise ExportedModelError(f"{path}, line {number}: {name!r} is not a path inside the export "
-                                     "(absolute, with .., or listed twice).")
+            raise ExportedModelError(
+                f"{path}, line {number}: {name!r} is not a path inside the export (absolute, with .., or listed twice)."
+            )
         listed[name] = found["digest"]
     return listed
 
@@ -91,11 +97,15 @@ def verify_checksums(directory: Path) -> None:
     present = [name for name in export_files(directory) if name != CHECKSUMS]
     for name in present:
         if name not in listed:
-            raise ExportedModelError(f"{directory / name}: not written by seq2seq export (it is not in {CHECKSUMS}); "
-                                     "remove it or export the model again.")
+            raise ExportedModelError(
+                f"{directory / name}: not written by seq2seq export (it is not in {CHECKSUMS}); "
+                "remove it or export the model again."
+            )
     for name, digest in listed.items():
         if name not in present:
             raise ExportedModelError(f"{directory / name}: missing (listed in {CHECKSUMS}); export the model again.")
         if file_digest(directory / name) != digest:
-            raise ExportedModelError(f"{directory / name}: damaged or changed since the export (its SHA-256 "
-                                     f"differs from the one in {CHECKSUMS}); export the model again.")
+            raise ExportedModelError(
+                f"{directory / name}: damaged or changed since the export (its SHA-256 "
+                f"differs from the one in {CHECKSUMS}); export the model again."
+            )

@@ -52,8 +52,9 @@ def export_model(model, out, format: str = "saved_model", overwrite: bool = Fals
             for filename in FORMATS[format]:
                 GRAPH_CHECKS[format](staging / filename)
         except ExportedModelError as error:
-            raise ExportError(f"the exported graphs would be refused by the runner ({error}); "
-                              "please report this.") from None
+            raise ExportError(
+                f"the exported graphs would be refused by the runner ({error}); please report this."
+            ) from None
         write_checksums(staging)
     return out
 
@@ -68,8 +69,12 @@ def write_graphs(model, out: Path, format: str) -> None:
         # Keras' own loop: the fused training kernel's gradient is not part of an exported graph.
         # No dropout masks: drawing one advances a seed variable, which a frozen graph cannot hold.
         with warnings.catch_warnings(), keras_loop_only(), recurrent_dropout_off(model):
-            warnings.simplefilter("ignore", FutureWarning)  # Keras' tf2onnx shim probes `np.object`, which warns on numpy 2
-            graph.export(str(out / filename), format=keras_format, verbose=False, input_signature=input_signature(graph))
+            warnings.simplefilter(
+                "ignore", FutureWarning
+            )  # Keras' tf2onnx shim probes `np.object`, which warns on numpy 2
+            graph.export(
+                str(out / filename), format=keras_format, verbose=False, input_signature=input_signature(graph)
+            )
 
 
 def input_signature(graph) -> list:
@@ -93,7 +98,9 @@ def export_manifest(model) -> dict:
         "encoder_inputs": ["encoder_tokens"],
         "encoder_outputs": states + memory,
         "decoder_inputs": ["decoder_tokens"] + states + memory,
-        "decoder_outputs": ["probabilities"] + [f"new_{name}" for name in states] + (["attention_weights"] if memory else []),
+        "decoder_outputs": ["probabilities"]
+        + [f"new_{name}" for name in states]
+        + (["attention_weights"] if memory else []),
         "start_id": model.target_vocab.start_id,
         "end_id": model.target_vocab.end_id,
         "source_vocab": model.source_vocab.get_config(),

@@ -31,8 +31,9 @@ def read_manifest(directory: Path) -> tuple[dict, Vocabulary, Vocabulary]:
     if not path.is_file():
         raise ExportedModelError(f"{directory} is not a directory written by seq2seq export (it has no {MANIFEST}).")
     if path.stat().st_size > MOST_MANIFEST_BYTES:
-        raise ExportedModelError(f"{path}: is larger than {MOST_MANIFEST_BYTES:,} bytes, "
-                                 "far more than an export's manifest.")
+        raise ExportedModelError(
+            f"{path}: is larger than {MOST_MANIFEST_BYTES:,} bytes, far more than an export's manifest."
+        )
     try:
         manifest = json.loads(path.read_bytes().decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as error:
@@ -57,10 +58,14 @@ def check_manifest(path: Path, manifest: dict) -> tuple[Vocabulary, Vocabulary]:
         raise ExportedModelError(f"{path}: field 'format' must be one of {', '.join(FORMATS)}, got {format!r}.")
     for name, expected in zip(("encoder", "decoder"), FORMATS[format]):
         if field(name, str, f"the path {expected!r}") != expected:
-            raise ExportedModelError(f"{path}: field {name!r} must be {expected!r} (the name seq2seq export writes "
-                                     f"for {format}), got {manifest[name]!r}.")
-    names = {key: field(key, list, "a list of names") for key in
-             ("state_names", "encoder_inputs", "encoder_outputs", "decoder_inputs", "decoder_outputs")}
+            raise ExportedModelError(
+                f"{path}: field {name!r} must be {expected!r} (the name seq2seq export writes "
+                f"for {format}), got {manifest[name]!r}."
+            )
+    names = {
+        key: field(key, list, "a list of names")
+        for key in ("state_names", "encoder_inputs", "encoder_outputs", "decoder_inputs", "decoder_outputs")
+    }
     for key, values in names.items():
         if not all(isinstance(value, str) for value in values):
             raise ExportedModelError(f"{path}: field {key!r} must be a list of names (strings).")
@@ -71,16 +76,19 @@ def check_manifest(path: Path, manifest: dict) -> tuple[Vocabulary, Vocabulary]:
             if state not in names[key]:
                 raise ExportedModelError(f"{path}: state name {state!r} is not among the names in {key!r}.")
     if len(names["decoder_outputs"]) < 1 + len(names["state_names"]):
-        raise ExportedModelError(f"{path}: field 'decoder_outputs' must name the probabilities "
-                                 "and a new value of each state.")
-    source, target = (vocabulary(path, key, field(key, dict, "a vocabulary"))
-                      for key in ("source_vocab", "target_vocab"))
+        raise ExportedModelError(
+            f"{path}: field 'decoder_outputs' must name the probabilities and a new value of each state."
+        )
+    source, target = (
+        vocabulary(path, key, field(key, dict, "a vocabulary")) for key in ("source_vocab", "target_vocab")
+    )
     size = len(target)
     for key in ("start_id", "end_id"):
         value = field(key, int, f"a token id of the target vocabulary (0 to {size - 1})")
         if not 0 <= value < size:
-            raise ExportedModelError(f"{path}: field {key!r} must be a token id of the target vocabulary "
-                                     f"(0 to {size - 1}), got {value}.")
+            raise ExportedModelError(
+                f"{path}: field {key!r} must be a token id of the target vocabulary (0 to {size - 1}), got {value}."
+            )
     return source, target
 
 
@@ -91,5 +99,6 @@ def vocabulary(path: Path, key: str, config: dict) -> Vocabulary:
     except Seq2SeqError as error:
         raise ExportedModelError(f"{path}: field {key!r} is not a vocabulary: {error}") from None
     except (KeyError, TypeError, ValueError, AttributeError) as error:
-        raise ExportedModelError(f"{path}: field {key!r} is not a vocabulary "
-                                 f"({type(error).__name__}: {error}).") from None
+        raise ExportedModelError(
+            f"{path}: field {key!r} is not a vocabulary ({type(error).__name__}: {error})."
+        ) from None

@@ -89,8 +89,9 @@ def check_onnx_file(path: Path) -> None:
         if not {"ir_version", "graph"} <= names:
             raise _Malformed
         if names & {"functions", "training_info"}:
-            raise ExportedModelError(f"{path}: defines its own ONNX functions or training graphs, which seq2seq export "
-                                     "never writes.")
+            raise ExportedModelError(
+                f"{path}: defines its own ONNX functions or training graphs, which seq2seq export never writes."
+            )
         for name, value in fields:
             if name == "opset_import":
                 for _, domain in _messages(value, {1: "domain"}):
@@ -98,20 +99,23 @@ def check_onnx_file(path: Path) -> None:
             elif name == "graph":
                 _check_graph(path, value, depth=0)
     except _Malformed:
-        raise ExportedModelError(f"{path}: is not an ONNX model (truncated or damaged); "
-                                 "export the model again.") from None
+        raise ExportedModelError(
+            f"{path}: is not an ONNX model (truncated or damaged); export the model again."
+        ) from None
 
 
 def _check_domain(path: Path, domain: str) -> None:
     if domain not in STANDARD_DOMAINS:
-        raise ExportedModelError(f"{path}: uses operators of the domain {domain!r}; "
-                                 "only the standard ONNX domains are run.")
+        raise ExportedModelError(
+            f"{path}: uses operators of the domain {domain!r}; only the standard ONNX domains are run."
+        )
 
 
 def _check_graph(path: Path, graph: memoryview, depth: int) -> None:
     if depth > MOST_GRAPH_DEPTH:
-        raise ExportedModelError(f"{path}: nests subgraphs more than {MOST_GRAPH_DEPTH} deep; "
-                                 "it is not an export's graph.")
+        raise ExportedModelError(
+            f"{path}: nests subgraphs more than {MOST_GRAPH_DEPTH} deep; it is not an export's graph."
+        )
     for name, value in _messages(graph, {1: "node", 5: "tensor", 15: "sparse"}):
         if name == "node":
             _check_node(path, value, depth)
@@ -141,5 +145,7 @@ def _check_node(path: Path, node: memoryview, depth: int) -> None:
 def _check_tensor(path: Path, tensor: memoryview) -> None:
     for name, value in _messages(tensor, {13: "external_data", 14: "data_location#"}):
         if name == "external_data" or value != 0:
-            raise ExportedModelError(f"{path}: keeps tensor data in other files; an export keeps all of it inside the "
-                                     "graph file, and no file outside it is read.")
+            raise ExportedModelError(
+                f"{path}: keeps tensor data in other files; an export keeps all of it inside the "
+                "graph file, and no file outside it is read."
+            )

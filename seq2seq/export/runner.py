@@ -96,8 +96,9 @@ class ExportedTranslator:
         """
         directory = Path(directory)
         if not (directory / MANIFEST).is_file():
-            raise ExportedModelError(f"{directory} is not a directory written by seq2seq export "
-                                     f"(it has no {MANIFEST}).")
+            raise ExportedModelError(
+                f"{directory} is not a directory written by seq2seq export (it has no {MANIFEST})."
+            )
         verify_checksums(directory)
         self.manifest, self.source_vocab, self.target_vocab = read_manifest(directory)
         for role in ("encoder", "decoder"):
@@ -118,7 +119,9 @@ class ExportedTranslator:
         by_length = sorted(range(len(texts)), key=lambda row: len(encoded[row]))
         for start in range(0, len(texts), batch_size):
             rows = by_length[start : start + batch_size]
-            source = np.zeros((len(rows), max(1, *(len(encoded[row]) for row in rows))), dtype=np.int32)  # padding id 0 is masked
+            source = np.zeros(
+                (len(rows), max(1, *(len(encoded[row]) for row in rows))), dtype=np.int32
+            )  # padding id 0 is masked
             for position, row in enumerate(rows):
                 source[position, : len(encoded[row])] = encoded[row]
             limits = np.array([max_length or 2 * len(encoded[row]) + 10 for row in rows])
@@ -156,7 +159,11 @@ class ExportedTranslator:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if not argv:
-        print("usage: python -m seq2seq.export.runner EXPORTED_DIR [TEXT ...] (default: one text per line from standard input)", file=sys.stderr)
+        print(
+            "usage: python -m seq2seq.export.runner EXPORTED_DIR [TEXT ...] (default: one text per line from standard "
+            "input)",
+            file=sys.stderr,
+        )
         return 2
     texts = argv[1:] or [line.rstrip("\n") for line in sys.stdin]
     try:

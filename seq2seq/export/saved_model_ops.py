@@ -28,25 +28,110 @@ from pathlib import Path
 
 from seq2seq.export.manifest import ExportedModelError
 
-COMPUTE_OPS = frozenset({
-    # what the exporter's encoder and decoder step graphs use (LSTM and GRU, stacked,
-    # bidirectional, every bridge and attention), and close relatives a TensorFlow release may emit
-    "Abs", "Add", "AddV2", "ArgMax", "BatchMatMulV2", "BiasAdd", "BroadcastArgs", "BroadcastTo", "Cast",
-    "ConcatV2", "Const", "Cumsum", "Einsum", "Equal", "Exp", "ExpandDims", "Fill", "GatherV2", "Greater",
-    "GreaterEqual", "Identity", "IdentityN", "If", "Less", "LessEqual", "Log", "LogSoftmax", "LogicalAnd",
-    "LogicalNot", "LogicalOr", "MatMul", "Max", "Maximum", "Mean", "Min", "Minimum", "Mul", "Neg", "NoOp",
-    "NotEqual", "OneHot", "OnesLike", "Pack", "PartitionedCall", "Pow", "Prod", "Range", "Rank",
-    "ReadVariableOp", "RealDiv", "Relu", "Reshape", "ReverseV2", "Rsqrt", "Select", "SelectV2", "Shape",
-    "Sigmoid", "Size", "Slice", "Softmax", "Split", "Sqrt", "Square", "Squeeze", "StatefulPartitionedCall",
-    "StatelessIf", "StatelessWhile", "StopGradient", "StridedSlice", "Sub", "Sum", "Tanh",
-    "TensorListElementShape", "TensorListFromTensor", "TensorListGetItem", "TensorListLength",
-    "TensorListReserve", "TensorListSetItem", "TensorListStack", "Tile", "Transpose", "Unpack", "Where",
-    "While", "ZerosLike",
-})
-CHECKPOINT_OPS = frozenset({
-    "AssignVariableOp", "DisableCopyOnRead", "MergeV2Checkpoints", "RestoreV2", "SaveV2", "ShardedFilename",
-    "StaticRegexFullMatch", "StringJoin",
-})
+COMPUTE_OPS = frozenset(
+    {
+        # what the exporter's encoder and decoder step graphs use (LSTM and GRU, stacked,
+        # bidirectional, every bridge and attention), and close relatives a TensorFlow release may emit
+        "Abs",
+        "Add",
+        "AddV2",
+        "ArgMax",
+        "BatchMatMulV2",
+        "BiasAdd",
+        "BroadcastArgs",
+        "BroadcastTo",
+        "Cast",
+        "ConcatV2",
+        "Const",
+        "Cumsum",
+        "Einsum",
+        "Equal",
+        "Exp",
+        "ExpandDims",
+        "Fill",
+        "GatherV2",
+        "Greater",
+        "GreaterEqual",
+        "Identity",
+        "IdentityN",
+        "If",
+        "Less",
+        "LessEqual",
+        "Log",
+        "LogSoftmax",
+        "LogicalAnd",
+        "LogicalNot",
+        "LogicalOr",
+        "MatMul",
+        "Max",
+        "Maximum",
+        "Mean",
+        "Min",
+        "Minimum",
+        "Mul",
+        "Neg",
+        "NoOp",
+        "NotEqual",
+        "OneHot",
+        "OnesLike",
+        "Pack",
+        "PartitionedCall",
+        "Pow",
+        "Prod",
+        "Range",
+        "Rank",
+        "ReadVariableOp",
+        "RealDiv",
+        "Relu",
+        "Reshape",
+        "ReverseV2",
+        "Rsqrt",
+        "Select",
+        "SelectV2",
+        "Shape",
+        "Sigmoid",
+        "Size",
+        "Slice",
+        "Softmax",
+        "Split",
+        "Sqrt",
+        "Square",
+        "Squeeze",
+        "StatefulPartitionedCall",
+        "StatelessIf",
+        "StatelessWhile",
+        "StopGradient",
+        "StridedSlice",
+        "Sub",
+        "Sum",
+        "Tanh",
+        "TensorListElementShape",
+        "TensorListFromTensor",
+        "TensorListGetItem",
+        "TensorListLength",
+        "TensorListReserve",
+        "TensorListSetItem",
+        "TensorListStack",
+        "Tile",
+        "Transpose",
+        "Unpack",
+        "Where",
+        "While",
+        "ZerosLike",
+    }
+)
+CHECKPOINT_OPS = frozenset(
+    {
+        "AssignVariableOp",
+        "DisableCopyOnRead",
+        "MergeV2Checkpoints",
+        "RestoreV2",
+        "SaveV2",
+        "ShardedFilename",
+        "StaticRegexFullMatch",
+        "StringJoin",
+    }
+)
 GRAPH_OPS = frozenset({"AssignVariableOp", "Placeholder", "VarHandleOp", "VarIsInitializedOp"})
 OBJECT_KINDS = frozenset({"user_object", "function", "bare_concrete_function", "variable"})
 
@@ -61,11 +146,14 @@ def check_saved_model(folder: Path) -> None:
     try:
         saved.ParseFromString(path.read_bytes())
     except (DecodeError, RuntimeError, ValueError):
-        raise ExportedModelError(f"{path}: is not a SavedModel (truncated or damaged); "
-                                 "export the model again.") from None
+        raise ExportedModelError(
+            f"{path}: is not a SavedModel (truncated or damaged); export the model again."
+        ) from None
     if len(saved.meta_graphs) != 1 or not saved.meta_graphs[0].HasField("object_graph_def"):
-        raise ExportedModelError(f"{path}: is not a TensorFlow 2 SavedModel with one graph, as seq2seq export writes; "
-                                 "it is refused because loading it would run its own operations.")
+        raise ExportedModelError(
+            f"{path}: is not a TensorFlow 2 SavedModel with one graph, as seq2seq export writes; "
+            "it is refused because loading it would run its own operations."
+        )
     meta_graph = saved.meta_graphs[0]
     functions = {function.signature.name: function for function in meta_graph.graph_def.library.function}
     reachable = _functions_the_loader_runs(path, meta_graph.object_graph_def, functions)
@@ -81,8 +169,10 @@ def _functions_the_loader_runs(path: Path, objects, functions: dict) -> set[str]
     for index, node in enumerate(objects.nodes):
         kind = node.WhichOneof("kind")
         if kind not in OBJECT_KINDS or node.saveable_objects or node.registered_saver:
-            raise ExportedModelError(f"{path}: object {index} is a {kind or 'object'} with its own saving or loading, "
-                                     "which seq2seq export never writes; it is refused because loading could run it.")
+            raise ExportedModelError(
+                f"{path}: object {index} is a {kind or 'object'} with its own saving or loading, "
+                "which seq2seq export never writes; it is refused because loading could run it."
+            )
         if kind == "function":
             names.update(node.function.concrete_functions)
         elif kind == "bare_concrete_function":
@@ -93,8 +183,9 @@ def _functions_the_loader_runs(path: Path, objects, functions: dict) -> set[str]
         if name in reachable:
             continue
         if name not in functions:
-            raise ExportedModelError(f"{path}: names the function {name!r} but does not define it; "
-                                     "export the model again.")
+            raise ExportedModelError(
+                f"{path}: names the function {name!r} but does not define it; export the model again."
+            )
         reachable.add(name)
         for node in functions[name].node_def:
             pending.extend(_called(node, functions))
@@ -114,5 +205,7 @@ def _called(node, functions: dict) -> set[str]:
 def _check_nodes(path: Path, where: str, nodes, allowed: frozenset, functions: dict) -> None:
     for node in nodes:
         if node.op not in allowed and node.op not in functions:
-            raise ExportedModelError(f"{path}: {where} uses the operation {node.op!r}, which seq2seq export never "
-                                     "writes; it is refused because it could touch files, processes or the network.")
+            raise ExportedModelError(
+                f"{path}: {where} uses the operation {node.op!r}, which seq2seq export never "
+                "writes; it is refused because it could touch files, processes or the network."
+            )

@@ -53,11 +53,15 @@ def check_destination(out: Path, marker: str, overwrite: bool, error_class=Seq2S
     if not any(out.iterdir()):
         return
     if not overwrite:
-        raise error_class(f"{out} already exists and is not an empty directory; remove it, choose another, "
-                          "or pass --force to replace an export.")
+        raise error_class(
+            f"{out} already exists and is not an empty directory; remove it, choose another, "
+            "or pass --force to replace an export."
+        )
     if not (out / marker).is_file():
-        raise error_class(f"{out} is not a directory written by seq2seq export (it has no {marker}); "
-                          "--force replaces only an export: remove it yourself or choose another.")
+        raise error_class(
+            f"{out} is not a directory written by seq2seq export (it has no {marker}); "
+            "--force replaces only an export: remove it yourself or choose another."
+        )
 
 
 @contextmanager

@@ -29,7 +29,17 @@ SATURATION = 1e4  # |pre-activation| that rounds a sigmoid to exactly 0 or 1
 
 
 def fused_lstm(
-    inputs, mask, h0, c0, kernel, recurrent_kernel, bias, *, go_backwards=False, zero_output_for_mask=False, dropout_mask=None
+    inputs,
+    mask,
+    h0,
+    c0,
+    kernel,
+    recurrent_kernel,
+    bias,
+    *,
+    go_backwards=False,
+    zero_output_for_mask=False,
+    dropout_mask=None,
 ):
     """Keras' masked LSTM over a batch; returns `(last_output, outputs, [h, c])` as Keras' loop does.
 
@@ -225,6 +235,7 @@ def _cell_gradient(i, g, f, o, c_previous, tanh_c, dc_next, dh):
     """One step's gate gradients, as `LSTMBlockCellGrad` computes them: `(dc_previous, dz (i, g, f, o))`."""
     dc = dc_next + dh * o * (1.0 - tanh_c * tanh_c)
     dz = tf.concat(
-        [dc * g * i * (1.0 - i), dc * i * (1.0 - g * g), dc * c_previous * f * (1.0 - f), dh * tanh_c * o * (1.0 - o)], axis=1
+        [dc * g * i * (1.0 - i), dc * i * (1.0 - g * g), dc * c_previous * f * (1.0 - f), dh * tanh_c * o * (1.0 - o)],
+        axis=1,
     )
     return dc * f, dz

@@ -54,8 +54,13 @@ class LSTM(keras.layers.LSTM):
 
     def __init__(self, units, token_depth=None, **kwargs):
         super().__init__(units, **kwargs)
-        if token_depth is not None and (isinstance(token_depth, bool) or not isinstance(token_depth, int) or token_depth < 1):
-            raise ValueError(f"Received an invalid value for argument `token_depth`, expected a positive integer or None, got {token_depth!r}.")
+        if token_depth is not None and (
+            isinstance(token_depth, bool) or not isinstance(token_depth, int) or token_depth < 1
+        ):
+            raise ValueError(
+                "Received an invalid value for argument `token_depth`, expected a positive integer or None, got "
+                f"{token_depth!r}."
+            )
         self.token_depth = token_depth
         if token_depth is not None:
             self.input_spec = keras.layers.InputSpec(ndim=2)

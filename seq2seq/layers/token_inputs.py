@@ -16,7 +16,9 @@ class OneHot(keras.layers.Layer):
     def __init__(self, depth: int, **kwargs):
         super().__init__(**kwargs)
         if isinstance(depth, bool) or not isinstance(depth, int) or depth < 1:
-            raise ValueError(f"Received an invalid value for argument `depth`, expected a positive integer, got {depth!r}.")
+            raise ValueError(
+                f"Received an invalid value for argument `depth`, expected a positive integer, got {depth!r}."
+            )
         self.depth = depth
         self.supports_masking = True
 

@@ -34,7 +34,8 @@ class InferenceModel(keras.Model):
                 if len(shape) != len(expected.shape) or any(
                     want is not None and have != want for have, want in zip(shape[1:], expected.shape[1:])
                 ):
-                    problem = f"input {position} should be {expected.name} {_shape_text(expected.shape)}, but its shape is {shape}"
+                    expected_shape = _shape_text(expected.shape)
+                    problem = f"input {position} should be {expected.name} {expected_shape}, but its shape is {shape}"
                     break
         if problem:
             shapes = ", ".join(str(tuple(np.shape(value))) for value in given)

@@ -91,8 +91,10 @@ def read_bounded(path, member) -> bytes:
     while piece := member.read(1 << 16):
         size += len(piece)
         if size > MOST_CONFIG_BYTES:
-            raise ModelFileError(f"{path}: its config.json is larger than {MOST_CONFIG_BYTES:,} bytes; "
-                                 "it is not a keras-seq2seq model file.")
+            raise ModelFileError(
+                f"{path}: its config.json is larger than {MOST_CONFIG_BYTES:,} bytes; "
+                "it is not a keras-seq2seq model file."
+            )
         pieces.append(piece)
     return b"".join(pieces)
 
@@ -101,12 +103,16 @@ def check_member_sizes(path, archive: zipfile.ZipFile) -> None:
     """Refuse a config.json over `MOST_CONFIG_BYTES`, and any large member that expands over `MOST_EXPANSION` times."""
     config = archive.getinfo("config.json")
     if config.file_size > MOST_CONFIG_BYTES:
-        raise ModelFileError(f"{path}: its config.json declares {config.file_size:,} bytes, more than the "
-                             f"{MOST_CONFIG_BYTES:,} a model's settings and vocabularies need; it is refused unread.")
+        raise ModelFileError(
+            f"{path}: its config.json declares {config.file_size:,} bytes, more than the "
+            f"{MOST_CONFIG_BYTES:,} a model's settings and vocabularies need; it is refused unread."
+        )
     for member in archive.infolist():
         if member.file_size > MOST_CONFIG_BYTES and member.file_size > MOST_EXPANSION * member.compress_size:
-            raise ModelFileError(f"{path}: its member {member.filename} declares {member.file_size:,} bytes stored in "
-                                 f"{member.compress_size:,}, a decompression bomb; it is refused unread.")
+            raise ModelFileError(
+                f"{path}: its member {member.filename} declares {member.file_size:,} bytes stored in "
+                f"{member.compress_size:,}, a decompression bomb; it is refused unread."
+            )
 
 
 def check_config_is_safe(path, config: dict) -> None:
@@ -116,7 +122,9 @@ def check_config_is_safe(path, config: dict) -> None:
     registered = None
     for node in _objects(config):
         if node.get("class_name") == "__lambda__":
-            raise ModelFileError(f"{path} holds a Python lambda function; it is refused because loading would run its code.")
+            raise ModelFileError(
+                f"{path} holds a Python lambda function; it is refused because loading would run its code."
+            )
         module = node.get("module")
         if isinstance(module, str) and module.split(".")[0] not in _TRUSTED_PACKAGES:
             if registered is None:

@@ -11,10 +11,10 @@ from seq2seq.layers.bridge import Bridge, zero_rows
 from seq2seq.layers.decoder import RecurrentDecoder
 from seq2seq.layers.encoder import RecurrentEncoder
 from seq2seq.layers.recurrent import state_names
+from seq2seq.models.format import FORMAT_VERSION, write_atomically
 from seq2seq.models.inference import InferenceModel
 from seq2seq.training.metrics import TokenAccuracy  # noqa: F401  (registers the metric for loading)
 from seq2seq.training.optimizers import Adam  # noqa: F401  (registers the optimizer for loading)
-from seq2seq.models.format import FORMAT_VERSION, write_atomically
 
 ENCODER_INPUT, DECODER_INPUT = "encoder_tokens", "decoder_tokens"
 
@@ -48,7 +48,9 @@ class Seq2Seq(keras.Model):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        self.model_config = model_config if isinstance(model_config, ModelConfig) else ModelConfig.from_dict(model_config)
+        self.model_config = (
+            model_config if isinstance(model_config, ModelConfig) else ModelConfig.from_dict(model_config)
+        )
         self.source_vocab = _as_vocabulary(source_vocab)
         self.target_vocab = _as_vocabulary(target_vocab)
         self.training_summary = dict(training_summary or {})
@@ -118,7 +120,8 @@ class Seq2Seq(keras.Model):
         return states + [first_feed], (outputs, mask)
 
     def search_start(self, source_ids, expansion: int = 1):
-        """`(decoder states, prepared memory or None)` before a search's first step; the memory has `expansion` rows per sentence."""
+        """`(decoder states, prepared memory or None)` before a search's first step; the memory has `expansion` rows
+        per sentence."""
         states, memory = self.encode(source_ids)
         prepared = self.decoder.prepare_memory(memory)
         if prepared is not None and expansion > 1:  # one copy of the source per hypothesis
@@ -173,7 +176,10 @@ class Seq2Seq(keras.Model):
             memory = None
             if self.has_attention:
                 memory_units = self.model_config.encoder_output_units
-                memory = [keras.Input((None, memory_units), name="encoder_outputs"), keras.Input((None,), name="encoder_mask")]
+                memory = [
+                    keras.Input((None, memory_units), name="encoder_outputs"),
+                    keras.Input((None,), name="encoder_mask"),
+                ]
                 inputs += memory
             logits, new_states, *weights = self.decoder(tokens, inputs[1 : 1 + len(self.state_names)], memory)
             probabilities = keras.layers.Activation("softmax", name="probabilities")(logits)
@@ -190,7 +196,9 @@ class Seq2Seq(keras.Model):
         `search` is a `SearchConfig`; keyword arguments override its fields (`beam=5`,
         `max_length=40`, `sample=True, seed=1`, ...). Default: compiled batched greedy search.
         """
-        return [hypotheses[0].text if hypotheses else "" for hypotheses in self.translate_nbest(texts, search, **overrides)]
+        return [
+            hypotheses[0].text if hypotheses else "" for hypotheses in self.translate_nbest(texts, search, **overrides)
+        ]
 
     def translate_nbest(self, texts, search=None, progress=None, **overrides) -> list:
         """The `nbest` best hypotheses `(text, score)` of each text, best first.

@@ -24,7 +24,14 @@ def make_strategy(config, seed_generator=None):
     if config.sample:
         return Sampling(config.temperature, config.top_k, config.top_p, seed_generator)
     if config.beam > 1:
-        return BeamSearch(config.beam, config.nbest, config.length_penalty, config.min_length, config.no_repeat_ngram, config.coverage_penalty)
+        return BeamSearch(
+            config.beam,
+            config.nbest,
+            config.length_penalty,
+            config.min_length,
+            config.no_repeat_ngram,
+            config.coverage_penalty,
+        )
     return GreedySearch()
 
 

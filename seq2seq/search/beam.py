@@ -5,9 +5,9 @@ ones are extended by every token; the best `2 x beam` extensions are split into 
 end (scored `log P / lp(length)` with the GNMT penalty `lp = ((5 + length) / 6) ** alpha`,
 then merged into the finished set) and those that go on (the best `beam` stay alive).
 Finished hypotheses are frozen. A sentence is done when its `nbest`-th finished hypothesis
-beats the best score any alive one could still reach (so the n-best can no longer change), or at its maximum length (where every alive
-hypothesis is ended with the model's probability of ending). Sentences never interact, so a batch gives each sentence the result
-it gets alone.
+beats the best score any alive one could still reach (so the n-best can no longer change), or at
+its maximum length (where every alive hypothesis is ended with the model's probability of ending).
+Sentences never interact, so a batch gives each sentence the result it gets alone.
 """
 
 from __future__ import annotations
@@ -32,7 +32,15 @@ class BeamSearch:
     end id and zeros after it; scores are length-normalised log-probabilities.
     """
 
-    def __init__(self, beam: int = 5, nbest: int = 1, alpha: float = 0.0, min_length: int = 0, no_repeat_ngram: int = 0, beta: float = 0.0):
+    def __init__(
+        self,
+        beam: int = 5,
+        nbest: int = 1,
+        alpha: float = 0.0,
+        min_length: int = 0,
+        no_repeat_ngram: int = 0,
+        beta: float = 0.0,
+    ):
         self.beam = beam
         self.nbest = nbest
         self.alpha = alpha
@@ -99,7 +107,9 @@ class BeamSearch:
         vocab = ops.shape(log_probs)[-1]
         log_probs = self._allowed(ops.reshape(log_probs, (batch, beam, vocab)), alive, index, end_id)
         candidates = ops.reshape(ops.expand_dims(alive_scores, -1) + log_probs, (batch, beam * vocab))
-        top_scores, top = self._at_limit_only_ends(ops.top_k(candidates, 2 * beam), alive_scores, log_probs, index, end_id, max_lengths)
+        top_scores, top = self._at_limit_only_ends(
+            ops.top_k(candidates, 2 * beam), alive_scores, log_probs, index, end_id, max_lengths
+        )
         origin, token = top // vocab, ops.cast(top % vocab, "int32")
         extended = ops.slice_update(_gather_rows(alive, origin), (0, 0, index), ops.expand_dims(token, -1))
         ends = ops.equal(token, end_id)
@@ -169,7 +179,9 @@ class BeamSearch:
             is_end = ops.reshape(ops.equal(ops.arange(vocab), end_id), (1, 1, -1))
             log_probs = ops.where(ops.logical_and(is_end, index < self.min_length), IMPOSSIBLE, log_probs)
         if self.no_repeat_ngram:
-            log_probs = ops.where(repeated_ngram_tokens(alive, index, self.no_repeat_ngram, vocab), IMPOSSIBLE, log_probs)
+            log_probs = ops.where(
+                repeated_ngram_tokens(alive, index, self.no_repeat_ngram, vocab), IMPOSSIBLE, log_probs
+            )
         return log_probs
 
     def _at_limit_only_ends(self, top, alive_scores, log_probs, index, end_id, max_lengths):
@@ -184,7 +196,9 @@ class BeamSearch:
         ending_scores, ending_origin = ops.top_k(alive_scores + log_probs[:, :, end_id], beam)
         batch = ops.shape(alive_scores)[0]
         ending_scores = ops.concatenate([ending_scores, ops.full((batch, beam), IMPOSSIBLE, dtype="float32")], axis=1)
-        ending = ops.concatenate([ops.cast(ending_origin, "int32") * vocab + end_id, ops.zeros((batch, beam), dtype="int32")], axis=1)
+        ending = ops.concatenate(
+            [ops.cast(ending_origin, "int32") * vocab + end_id, ops.zeros((batch, beam), dtype="int32")], axis=1
+        )
         at_limit = ops.expand_dims(ops.greater_equal(index + 1, max_lengths), 1)
         return ops.where(at_limit, ending_scores, top_scores), ops.where(at_limit, ending, ops.cast(top, "int32"))
 
@@ -207,5 +221,7 @@ def repeated_ngram_tokens(ids, length, n: int, vocab):
 
 def _gather_rows(ids, picks):
     """`ids (batch, k, length)` rows chosen by `picks (batch, m)` -> `(batch, m, length)`."""
-    index = ops.broadcast_to(ops.expand_dims(ops.cast(picks, "int32"), -1), (ops.shape(picks)[0], ops.shape(picks)[1], ops.shape(ids)[2]))
+    index = ops.broadcast_to(
+        ops.expand_dims(ops.cast(picks, "int32"), -1), (ops.shape(picks)[0], ops.shape(picks)[1], ops.shape(ids)[2])
+    )
     return ops.take_along_axis(ids, index, axis=1)

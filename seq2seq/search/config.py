@@ -40,17 +40,23 @@ class SearchConfig:
         if self.max_length is not None:
             require_positive_int("max_length", self.max_length, "or None to follow the source length")
         if self.nbest > self.beam:
-            raise ConfigError(f"nbest ({self.nbest}) cannot exceed the beam ({self.beam}); pass --beam {self.nbest} or more.")
+            raise ConfigError(
+                f"nbest ({self.nbest}) cannot exceed the beam ({self.beam}); pass --beam {self.nbest} or more."
+            )
         for name in ("sample", "strict"):
             require_bool(name, getattr(self, name))
         if self.sample and self.beam > 1:
-            raise ConfigError("sampling draws one hypothesis per sentence; use --sample without --beam, or --beam without --sample.")
+            raise ConfigError(
+                "sampling draws one hypothesis per sentence; use --sample without --beam, or --beam without --sample."
+            )
         if not is_number(self.length_penalty) or self.length_penalty < 0:
             raise ConfigError(f"length_penalty must be a number >= 0, got {self.length_penalty!r}.")
         if not is_number(self.coverage_penalty) or self.coverage_penalty < 0:
             raise ConfigError(f"coverage_penalty must be a number >= 0, got {self.coverage_penalty!r}.")
         if self.coverage_penalty and self.beam == 1:
-            raise ConfigError("coverage_penalty rescores the hypotheses of a beam search; pass --beam 2 or more with it.")
+            raise ConfigError(
+                "coverage_penalty rescores the hypotheses of a beam search; pass --beam 2 or more with it."
+            )
         if not is_number(self.temperature) or self.temperature <= 0:
             raise ConfigError(f"temperature must be a number > 0, got {self.temperature!r}; use greedy search for 0.")
         if not is_number(self.top_p) or not 0 < self.top_p <= 1:
@@ -58,7 +64,9 @@ class SearchConfig:
         require_seed(self.seed, optional=True)
         if self.no_repeat_ngram > MAX_NGRAM:
             # Each n-gram position is a separate operation in the compiled search.
-            raise ConfigError(f"no_repeat_ngram must be at most {MAX_NGRAM}, got {self.no_repeat_ngram}; 3 or 4 is usual.")
+            raise ConfigError(
+                f"no_repeat_ngram must be at most {MAX_NGRAM}, got {self.no_repeat_ngram}; 3 or 4 is usual."
+            )
         if self.max_length is not None and self.min_length >= self.max_length:
             raise ConfigError(f"min_length ({self.min_length}) must be below max_length ({self.max_length}).")
         self._validate_sizes()
@@ -82,11 +90,23 @@ class SearchConfig:
         known = {f.name for f in dataclasses.fields(self)}
         unknown = sorted(set(overrides) - known)
         if unknown:
-            raise ConfigError(f"unknown search setting(s) {', '.join(unknown)}; valid ones are: {', '.join(sorted(known))}.")
+            raise ConfigError(
+                f"unknown search setting(s) {', '.join(unknown)}; valid ones are: {', '.join(sorted(known))}."
+            )
         return dataclasses.replace(self, **overrides)
 
     @property
     def strategy_key(self) -> tuple:
         """The settings that shape the compiled search (not the batch size, lengths or seed)."""
-        return (self.beam, self.nbest, self.length_penalty, self.coverage_penalty, self.min_length, self.no_repeat_ngram,
-                self.sample, self.temperature, self.top_k, self.top_p)
+        return (
+            self.beam,
+            self.nbest,
+            self.length_penalty,
+            self.coverage_penalty,
+            self.min_length,
+            self.no_repeat_ngram,
+            self.sample,
+            self.temperature,
+            self.top_k,
+            self.top_p,
+        )

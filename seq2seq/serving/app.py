@@ -39,8 +39,9 @@ __all__ = ["RequestError", "ServeSettings", "create_app"]
 def create_app(model, settings: ServeSettings | None = None) -> FastAPI:
     """A FastAPI application serving `model` (a loaded `Seq2Seq`)."""
     settings = settings or ServeSettings()
-    batcher = Batcher(model.translate_nbest, settings.max_batch, settings.max_wait_ms, settings.batching,
-                      settings.slice_work)
+    batcher = Batcher(
+        model.translate_nbest, settings.max_batch, settings.max_wait_ms, settings.batching, settings.slice_work
+    )
 
     @contextlib.asynccontextmanager
     async def lifespan(app):

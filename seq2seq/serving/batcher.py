@@ -61,8 +61,14 @@ class Batcher:
     With `batching=False` a slice holds one request's texts only, still in the worker thread.
     """
 
-    def __init__(self, decode: Decode, max_batch: int = 64, max_wait_ms: float = 5.0, batching: bool = True,
-                 slice_work: int | None = None):
+    def __init__(
+        self,
+        decode: Decode,
+        max_batch: int = 64,
+        max_wait_ms: float = 5.0,
+        batching: bool = True,
+        slice_work: int | None = None,
+    ):
         self.decode = decode
         self.max_batch = max_batch
         self.max_wait = max_wait_ms / 1000.0
@@ -83,8 +89,13 @@ class Batcher:
         self.requests_received += 1
         self._start()
         now = time.monotonic()
-        pending = _Pending(list(texts), list(costs or [1] * len(texts)), asyncio.get_running_loop().create_future(),
-                           now + self.max_wait if self.batching else now, now)
+        pending = _Pending(
+            list(texts),
+            list(costs or [1] * len(texts)),
+            asyncio.get_running_loop().create_future(),
+            now + self.max_wait if self.batching else now,
+            now,
+        )
         self._queues.setdefault(config, []).append(pending)
         self._arrived.set()
         return await pending.future

@@ -56,8 +56,14 @@ class Guard:
         try:
             await self.app(scope, BoundedBody(receive, self.settings).receive, sending)
         except Exception as error:
-            LOG.error("%s %s failed: %s: %s", scope["method"], scope["path"], type(error).__name__, one_line(error),
-                      exc_info=error if self.settings.debug else None)
+            LOG.error(
+                "%s %s failed: %s: %s",
+                scope["method"],
+                scope["path"],
+                type(error).__name__,
+                one_line(error),
+                exc_info=error if self.settings.debug else None,
+            )
             if not started:
                 await respond(send, 500, f"the server failed on this request ({type(error).__name__}).")
 
@@ -65,8 +71,14 @@ class Guard:
         """(status, message, headers) for a request refused on its headers alone, or None."""
         host = host_name(headers.get("host", ""))
         if host and not self.any_host and host not in self.hosts and not is_ip_address(host):
-            return 400, (f"this service does not answer to the host name {host!r}; start it with --allowed-host {host} "
-                         "if that name is meant to reach it."), CLOSE
+            return (
+                400,
+                (
+                    f"this service does not answer to the host name {host!r}; start it with --allowed-host {host} "
+                    "if that name is meant to reach it."
+                ),
+                CLOSE,
+            )
         if self.token is not None and scope["path"] not in OPEN_PATHS:
             scheme, _, given = headers.get("authorization", "").partition(" ")
             if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode("latin-1"), self.token):
@@ -113,8 +125,10 @@ class BoundedBody:
 
 def too_large(size: int, limit: int, sent: bool = False) -> str:
     told = "more than " if sent else ""
-    return (f"the request body is {told}{size:,} bytes, at most {limit:,} on this server; "
-            "send fewer or shorter texts per request.")
+    return (
+        f"the request body is {told}{size:,} bytes, at most {limit:,} on this server; "
+        "send fewer or shorter texts per request."
+    )
 
 
 async def respond(send, status: int, message: str, headers: dict | None = None) -> None:

@@ -45,5 +45,7 @@ def exposure_warning(host: str, token: str | None) -> str | None:
     """A warning for a service that other machines can reach without a token, else None."""
     if token or host in LOCAL_NAMES or (is_ip_address(host) and ipaddress.ip_address(host).is_loopback):
         return None
-    return (f"warning: serving on {host} without a token: anyone who can reach this port can use the model; "
-            "set SEQ2SEQ_TOKEN (or pass --token) to require one.")
+    return (
+        f"warning: serving on {host} without a token: anyone who can reach this port can use the model; "
+        "set SEQ2SEQ_TOKEN (or pass --token) to require one."
+    )

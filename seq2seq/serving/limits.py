@@ -45,8 +45,19 @@ class ServeSettings:
     debug: bool = False  # log the traceback of a failed request (otherwise one line)
 
     def __post_init__(self) -> None:
-        for name in ("max_texts", "max_chars", "max_batch", "max_output_tokens", "max_beam", "max_nbest", "max_ngram",
-                     "max_work", "slice_work", "max_body_bytes", "keep_alive_s"):
+        for name in (
+            "max_texts",
+            "max_chars",
+            "max_batch",
+            "max_output_tokens",
+            "max_beam",
+            "max_nbest",
+            "max_ngram",
+            "max_work",
+            "slice_work",
+            "max_body_bytes",
+            "keep_alive_s",
+        ):
             require_positive_int(name, getattr(self, name))
         require_non_negative_int("max_min_length", self.max_min_length)
         if not is_number(self.max_wait_ms) or self.max_wait_ms < 0:

@@ -26,8 +26,9 @@ LONGEST_MESSAGE = 300
 _PATH = re.compile(r"(?<![\w~./\\:-])(?:~|\.{1,2}|[A-Za-z]:)?(?:[\\/][^\\/\s'\",:;()\[\]{}<>]+)+[\\/]?")
 EXAMPLE = '{"texts": ["Go."]}'
 FASTAPI_DETAILS = {  # FastAPI's sentences, as ours
-    "There was an error parsing the body":
-        f"the request body is not UTF-8 JSON; send an object such as {EXAMPLE} encoded as UTF-8.",
+    "There was an error parsing the body": (
+        f"the request body is not UTF-8 JSON; send an object such as {EXAMPLE} encoded as UTF-8."
+    ),
 }
 
 

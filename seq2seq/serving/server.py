@@ -96,8 +96,12 @@ def uvicorn_server(model, bound: sockets.socket, log_level: str = "info", **sett
 
     settings = ServeSettings(**settings)
     config = uvicorn.Config(
-        create_app(model, settings), log_level=log_level, access_log=False, timeout_graceful_shutdown=10,
-        timeout_keep_alive=settings.keep_alive_s, http=guarded_protocol(settings.read_timeout_s),
+        create_app(model, settings),
+        log_level=log_level,
+        access_log=False,
+        timeout_graceful_shutdown=10,
+        timeout_keep_alive=settings.keep_alive_s,
+        http=guarded_protocol(settings.read_timeout_s),
     )
     return uvicorn.Server(config)
 

@@ -43,7 +43,9 @@ class EpochCheckpoint(keras.callbacks.Callback):
         try:  # before the first epoch, so a folder that cannot be made costs no training time
             self.directory.mkdir(parents=True, exist_ok=True)
         except OSError as error:
-            raise CheckpointError(f"{self.directory}: cannot make the checkpoint folder ({error.strerror or error}).") from None
+            raise CheckpointError(
+                f"{self.directory}: cannot make the checkpoint folder ({error.strerror or error})."
+            ) from None
         remove_stale_temporaries_in(self.directory)  # of a run killed mid-write
 
     def on_epoch_end(self, epoch, logs=None):
@@ -90,7 +92,9 @@ def read_state(directory) -> dict:
     """The state of the newest complete checkpoint in `directory`."""
     path = Path(directory) / STATE_FILE
     if not path.is_file():
-        raise CheckpointError(f"{directory} holds no checkpoint to resume from (no {STATE_FILE}); train without --resume.")
+        raise CheckpointError(
+            f"{directory} holds no checkpoint to resume from (no {STATE_FILE}); train without --resume."
+        )
     try:
         state = json.loads(path.read_text(encoding="utf-8"))
     except ValueError as error:  # not JSON, or not UTF-8

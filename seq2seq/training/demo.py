@@ -39,11 +39,18 @@ def task_setup(task: str, seed: int):
         return pairs, demo_model_config(), DEMO_EPOCHS, f"{len(pairs)} numbers in English words -> French words"
     if task in SEQUENCE_TASKS:
         pairs = digit_sequence_pairs(DEMO_PAIRS, task, seed=seed)
-        return pairs, sequence_model_config(), SEQUENCE_EPOCHS, f"{len(pairs)} digit sequences -> the same digits, {'reversed' if task == 'reverse' else 'sorted'}"
+        return (
+            pairs,
+            sequence_model_config(),
+            SEQUENCE_EPOCHS,
+            f"{len(pairs)} digit sequences -> the same digits, {'reversed' if task == 'reverse' else 'sorted'}",
+        )
     raise ValueError(f"task must be one of {', '.join(TASKS)}, got {task!r}.")
 
 
-def run_demo(out: str = "demo-model.keras", epochs: int | None = None, seed: int = 0, show: int = 8, task: str = "numbers") -> dict:
+def run_demo(
+    out: str = "demo-model.keras", epochs: int | None = None, seed: int = 0, show: int = 8, task: str = "numbers"
+) -> dict:
     """Generate the task, train, print example translations and held-out accuracy, save."""
     pairs, model_config, default_epochs, description = task_setup(task, seed)
     prepare_model_destination(out)  # before training, not after it
@@ -63,9 +70,12 @@ def run_demo(out: str = "demo-model.keras", epochs: int | None = None, seed: int
     print("\nExamples of held-out inputs:")
     for source, hypothesis, reference in list(zip(sources, hypotheses, references))[:show]:
         mark = "ok " if hypothesis == reference else "BAD"
-        print(f"  [{mark}] {source!r} -> {hypothesis!r}" + ("" if hypothesis == reference else f" (expected {reference!r})"))
+        print(
+            f"  [{mark}] {source!r} -> {hypothesis!r}"
+            + ("" if hypothesis == reference else f" (expected {reference!r})")
+        )
     model.save(out)
     seconds = time.perf_counter() - started
     print(f"\nHeld-out exact-match accuracy: {accuracy:.1%} on {len(test_pairs)} inputs never seen in training.")
-    print(f"Saved the model to {out} ({seconds:.0f} s in all). Try: seq2seq translate {out} \"{sources[0]}\"")
+    print(f'Saved the model to {out} ({seconds:.0f} s in all). Try: seq2seq translate {out} "{sources[0]}"')
     return {"accuracy": accuracy, "seconds": seconds, "held_out": len(test_pairs)}

@@ -14,15 +14,29 @@ from seq2seq.data.embeddings import embedding_matrix
 from seq2seq.data.pipeline import EncodedPairs, training_dataset
 from seq2seq.data.tokenizers import SubwordTokenizer, tokenizer_from_config
 from seq2seq.data.vocabulary import Vocabulary
-from seq2seq.training.distribution import precision_policy, strategy_for, strategy_scope
 from seq2seq.errors import ConfigError
-from seq2seq.training.checkpoints import STATE_FILE, CheckpointError, EpochCheckpoint, best_checkpoint, read_state, remove_leftovers
-from seq2seq.training.metrics import SmoothedTokenCrossentropy, TokenAccuracy
-from seq2seq.models.seq2seq import Seq2Seq
-from seq2seq.training.optimizers import Adam
 from seq2seq.models.loading import load
-from seq2seq.training.schedules import DecayToEnd
-from seq2seq.training.selection import MONITORS, KeepBestWeights, RememberLast, StepValidation, ValidationScores, Validator, average_into_best
+from seq2seq.models.seq2seq import Seq2Seq
+from seq2seq.training.callbacks import training_callbacks
+from seq2seq.training.checkpoints import (
+    STATE_FILE,
+    CheckpointError,
+    best_checkpoint,
+    read_state,
+    remove_leftovers,
+)
+from seq2seq.training.distribution import precision_policy, strategy_for, strategy_scope
+from seq2seq.training.metrics import SmoothedTokenCrossentropy, TokenAccuracy
+from seq2seq.training.optimizers import Adam
+from seq2seq.training.selection import (
+    MONITORS,
+    KeepBestWeights,
+    RememberLast,
+    StepValidation,
+    ValidationScores,
+    Validator,
+    average_into_best,
+)
 from seq2seq.training.stopping import StopTraining
 from seq2seq.training.threads import enable_compilation_cache
 
@@ -35,7 +49,10 @@ def validation_split(pairs, train_config: TrainConfig) -> tuple[list, list]:
 
         return list(pairs), read_corpus(train_config.validation_file).pairs
     return split_pairs(
-        list(pairs), train_config.validation_split, seed=train_config.seed, most_sources=train_config.max_validation_sources
+        list(pairs),
+        train_config.validation_split,
+        seed=train_config.seed,
+        most_sources=train_config.max_validation_sources,
     )
 
 
@@ -53,7 +70,9 @@ def build_vocabularies(pairs, model_config: ModelConfig, train_config: TrainConf
         else:
             tokenizer = tokenizer_from_config({"name": model_config.tokenizer, "lowercase": model_config.lowercase})
             limit = model_config.vocab_size
-        vocabularies.append(Vocabulary.build(texts, tokenizer, max_size=limit, min_frequency=train_config.min_frequency))
+        vocabularies.append(
+            Vocabulary.build(texts, tokenizer, max_size=limit, min_frequency=train_config.min_frequency)
+        )
     return vocabularies[0], vocabularies[1]
 
 
@@ -66,7 +85,9 @@ def load_pretrained_embeddings(model: Seq2Seq, train_config: TrainConfig) -> dic
         if path is None:
             continue
         if model.model_config.embedding_dim is None:
-            raise ConfigError(f"--{side}-embeddings needs embedded inputs; pass --embedding-dim with the vectors' size.")
+            raise ConfigError(
+                f"--{side}-embeddings needs embedded inputs; pass --embedding-dim with the vectors' size."
+            )
         matrix, found = embedding_matrix(vocabulary, path, model.model_config.embedding_dim, seed=train_config.seed)
         stack.token_input.embeddings.assign(matrix)
         report[f"{side}_embeddings"] = f"{path}: {found} of {len(vocabulary) - 4} tokens found"
@@ -87,24 +108,6 @@ def compile_for_training(model: Seq2Seq, train_config: TrainConfig) -> None:
         loss=training_loss(train_config),
         metrics=[TokenAccuracy()],
     )
-
-
-def training_callbacks(train_config: TrainConfig, keep_best: KeepBestWeights, monitor: str, history: dict) -> list:
-    """Early stopping, learning-rate reduction, TensorBoard and checkpoints, as configured."""
-    callbacks: list = [keep_best]
-    if train_config.patience:
-        callbacks.append(keras.callbacks.EarlyStopping(monitor=monitor, patience=train_config.patience, mode=keep_best.mode))
-    if train_config.reduce_lr_patience:
-        callbacks.append(
-            keras.callbacks.ReduceLROnPlateau(monitor=monitor, factor=0.5, patience=train_config.reduce_lr_patience, mode=keep_best.mode)
-        )
-    if train_config.schedule != "constant":
-        callbacks.append(DecayToEnd(train_config.learning_rate, train_config.schedule, train_config.max_time, train_config.lr_decay_start))
-    if train_config.logdir:
-        callbacks.append(keras.callbacks.TensorBoard(log_dir=train_config.logdir))
-    if train_config.checkpoint_dir:
-        callbacks.append(EpochCheckpoint(train_config.checkpoint_dir, train_config, keep_best, history))
-    return callbacks
 
 
 def train(
@@ -163,7 +166,12 @@ def resume(
     remove_leftovers(checkpoint_dir)
     # Runs checkpointed before validation was capped held out the whole share: split them the same way.
     # Runs from before the learning-rate decay kept a constant rate.
-    settings = {"max_validation_sources": None, "lr_schedule": "constant", **state["train_config"], "checkpoint_dir": str(checkpoint_dir)}
+    settings = {
+        "max_validation_sources": None,
+        "lr_schedule": "constant",
+        **state["train_config"],
+        "checkpoint_dir": str(checkpoint_dir),
+    }
     if epochs is not None:
         settings["epochs"] = epochs
     if verbose is not None:
@@ -192,13 +200,18 @@ def compiles_per_shape(model) -> bool:
     return bool(model.jit_compile)
 
 
-def training_batches(model: Seq2Seq, pairs, batch_size: int, seed: int | None = None, first_epoch: int = 0, fixed_shapes=None):
-    """Length-bucketed teacher-forcing batches of `pairs` (texts, or `EncodedPairs`) for `model`, from epoch `first_epoch` on.
+def training_batches(
+    model: Seq2Seq, pairs, batch_size: int, seed: int | None = None, first_epoch: int = 0, fixed_shapes=None
+):
+    """Length-bucketed teacher-forcing batches of `pairs` (texts, or `EncodedPairs`) for `model`, from epoch
+    `first_epoch` on.
 
     Shuffled when `seed` is given, each epoch by `(seed, epoch)`. With `fixed_shapes` (default:
     where the model compiles per shape) one shape per bucket (see `seq2seq.data.pipeline`).
     """
-    encoded = pairs if isinstance(pairs, EncodedPairs) else EncodedPairs.encode(pairs, model.source_vocab, model.target_vocab)
+    encoded = (
+        pairs if isinstance(pairs, EncodedPairs) else EncodedPairs.encode(pairs, model.source_vocab, model.target_vocab)
+    )
     return training_dataset(
         encoded,
         batch_size,
@@ -212,8 +225,11 @@ def training_batches(model: Seq2Seq, pairs, batch_size: int, seed: int | None = 
 
 
 def fit(model, train_pairs, validation_pairs, train_config, callbacks=(), initial_epoch=0, history=None, best=None):
-    """Teacher-forced `keras.Model.fit` from `initial_epoch`; the best weights are kept (see `seq2seq.training.selection`)."""
-    batches = training_batches(model, train_pairs, train_config.batch_size, seed=train_config.seed, first_epoch=initial_epoch)
+    """Teacher-forced `keras.Model.fit` from `initial_epoch`; the best weights are kept (see
+    `seq2seq.training.selection`)."""
+    batches = training_batches(
+        model, train_pairs, train_config.batch_size, seed=train_config.seed, first_epoch=initial_epoch
+    )
     validation = training_batches(model, validation_pairs, train_config.batch_size) if validation_pairs else None
     select_by = train_config.select_by if validation else "loss"
     monitor = MONITORS[select_by] if validation else "loss"
@@ -223,7 +239,9 @@ def fit(model, train_pairs, validation_pairs, train_config, callbacks=(), initia
     if validator and select_by != "loss":
         selection.append(ValidationScores(validator))  # before keep_best: it adds the scores to the epoch's logs
     if validator and train_config.validate_every:
-        between = StepValidation(train_config.validate_every, validator, keep_best, select_by, verbose=train_config.verbose != 0)
+        between = StepValidation(
+            train_config.validate_every, validator, keep_best, select_by, verbose=train_config.verbose != 0
+        )
         selection.append(between)
     if validator and train_config.average_last:
         remembered = RememberLast(train_config.average_last)
@@ -244,7 +262,9 @@ def fit(model, train_pairs, validation_pairs, train_config, callbacks=(), initia
         verbose=train_config.verbose,
     )
     averaged = average_into_best(model, remembered, validator, keep_best, select_by) if remembered else None
-    history = {key: list((history or {}).get(key, [])) + [float(v) for v in values] for key, values in fitted.history.items()}
+    history = {
+        key: list((history or {}).get(key, [])) + [float(v) for v in values] for key, values in fitted.history.items()
+    }
     found = keep_best.best_epoch is not None
     model.training_summary.update(
         {

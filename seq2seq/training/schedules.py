@@ -32,7 +32,8 @@ def decay_factor(kind: str, progress: float, decay_start: float = 0.0) -> float:
 
 
 def sync_model_state(model) -> None:
-    """Write the state that JAX's `fit` holds between steps back into the variables, so a callback may read or set them."""
+    """Write the state that JAX's `fit` holds between steps back into the variables, so a callback may read or set
+    them."""
     sync = getattr(model, "jax_state_sync", None)
     if sync is not None:
         sync()
@@ -61,11 +62,20 @@ class DecayToEnd(keras.callbacks.Callback):
     WARMUP_STEPS = 2 * MAX_BUCKETS + 1  # enough for every batch shape of an epoch (one per bucket)
     RATE_STEP = 1e-3  # the smallest change of the rate worth setting, as a share of the base rate
 
-    def __init__(self, base_rate: float, kind: str, max_seconds: float | None = None, decay_start: float = 0.0,
-                 warmup_steps: int = WARMUP_STEPS, clock=time.monotonic):
+    def __init__(
+        self,
+        base_rate: float,
+        kind: str,
+        max_seconds: float | None = None,
+        decay_start: float = 0.0,
+        warmup_steps: int = WARMUP_STEPS,
+        clock=time.monotonic,
+    ):
         super().__init__()
         if kind not in SCHEDULES:
-            raise ValueError(f"Received an invalid value for argument `kind`, expected one of {SCHEDULES}, got {kind!r}.")
+            raise ValueError(
+                f"Received an invalid value for argument `kind`, expected one of {SCHEDULES}, got {kind!r}."
+            )
         self.base_rate = float(base_rate)
         self.kind = kind
         self.max_seconds = max_seconds
@@ -115,7 +125,11 @@ class DecayToEnd(keras.callbacks.Callback):
         self._last_begin = now
         if self.kind != "constant":
             rate = self.base_rate * decay_factor(self.kind, self.progress(batch), self.decay_start)
-            if self._rate is None or abs(rate - self._rate) >= self.RATE_STEP * self.base_rate or (rate == 0 and self._rate):
+            if (
+                self._rate is None
+                or abs(rate - self._rate) >= self.RATE_STEP * self.base_rate
+                or (rate == 0 and self._rate)
+            ):
                 sync_model_state(self.model)
                 self.model.optimizer.learning_rate.assign(rate)
                 self._rate = rate

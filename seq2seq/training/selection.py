@@ -54,7 +54,13 @@ class KeepBestWeights(keras.callbacks.Callback):
     """
 
     def __init__(
-        self, monitor: str = "val_loss", best_value=None, best_epoch=None, best_file=None, mode: str = "min", best_step=None
+        self,
+        monitor: str = "val_loss",
+        best_value=None,
+        best_epoch=None,
+        best_file=None,
+        mode: str = "min",
+        best_step=None,
     ):
         super().__init__()
         self.monitor = monitor
@@ -125,7 +131,11 @@ class StepValidation(keras.callbacks.Callback):
         self.measured.append((self._epoch + 1, step, value))
         best = self.keep_best.consider(value, self._epoch + 1, step)
         if self.verbose:
-            print(f" epoch {self._epoch + 1}, step {step}: validation {self.select_by} {value:.4f}{' (best)' if best else ''}", flush=True)
+            print(
+                f" epoch {self._epoch + 1}, step {step}: validation {self.select_by} "
+                f"{value:.4f}{' (best)' if best else ''}",
+                flush=True,
+            )
 
 
 class RememberLast(keras.callbacks.Callback):
@@ -141,7 +151,9 @@ class RememberLast(keras.callbacks.Callback):
         self.epochs.append(epoch + 1)
 
 
-def average_into_best(model, remembered: RememberLast, validator: Validator, keep_best: KeepBestWeights, select_by: str):
+def average_into_best(
+    model, remembered: RememberLast, validator: Validator, keep_best: KeepBestWeights, select_by: str
+):
     """Try the mean of the remembered weights; keep it on `model` if it validates better than the best.
 
     Returns the averaged epochs when the average was kept, else None (the model keeps its weights).

@@ -76,15 +76,22 @@ def _attention_parameters(kind: str, query: int, memory: int) -> int:
     return 0
 
 
-def estimate(config: ModelConfig, source_vocabulary: int, target_vocabulary: int, batch_size: int,
-             source_length: int, target_length: int) -> SizeEstimate:
+def estimate(
+    config: ModelConfig,
+    source_vocabulary: int,
+    target_vocabulary: int,
+    batch_size: int,
+    source_length: int,
+    target_length: int,
+) -> SizeEstimate:
     """The size of a training on batches of `batch_size` pairs of at most these lengths in tokens."""
     parameters = count_parameters(config, source_vocabulary, target_vocabulary)
     gates = _GATES[config.cell] + 2  # gate activations, the cell state and the output kept for the backward pass
     encoder = source_length * config.layers * (2 if config.bidirectional else 1) * config.units * gates
     decoder = target_length * config.decoder_depth * config.decoder_units * gates
-    inputs = (source_length * (config.embedding_dim or source_vocabulary)
-              + target_length * (config.embedding_dim or target_vocabulary))
+    inputs = source_length * (config.embedding_dim or source_vocabulary) + target_length * (
+        config.embedding_dim or target_vocabulary
+    )
     logits = 3 * target_length * target_vocabulary  # logits, probabilities and their gradient
     batch = batch_size * (encoder + decoder + inputs + logits) * BYTES_PER_VALUE
     return SizeEstimate(parameters, parameters * BYTES_PER_VALUE * COPIES_PER_WEIGHT, batch)
@@ -161,7 +168,8 @@ def check_fits(config: ModelConfig, pairs: Sequence[tuple[str, str]], batch_size
     limit, where = memory_limit()
     if limit is not None and found.total_bytes > limit:
         raise ConfigError(
-            f"this training needs at least {format_bytes(found.total_bytes)} of memory ({found.parameters:,} parameters: "
+            f"this training needs at least {format_bytes(found.total_bytes)} of memory ({found.parameters:,} "
+            "parameters: "
             f"{format_bytes(found.weight_bytes)} with gradients and optimizer state; {format_bytes(found.batch_bytes)} "
             f"for a batch of {batch_size} pairs of up to {source_length} and {target_length} tokens), but the limit is "
             f"{format_bytes(limit)} ({where}); lower --units, --embedding-dim, --layers, --vocab-size or --batch-size."

@@ -53,7 +53,11 @@ class StopTraining(keras.callbacks.Callback):
         self._started = time.monotonic()
 
     def on_train_batch_end(self, batch, logs=None):
-        if self.reason is None and self.max_seconds is not None and time.monotonic() - self._started >= self.max_seconds:
+        if (
+            self.reason is None
+            and self.max_seconds is not None
+            and time.monotonic() - self._started >= self.max_seconds
+        ):
             self.reason = f"the time budget of {format_seconds(self.max_seconds)} was spent"
         if self.reason is not None:
             self.model.stop_training = True
@@ -82,8 +86,12 @@ def stop_on_signals(stopper: StopTraining, stream=None):
             raise KeyboardInterrupt
         received.append(number)
         stopper.request(f"stopped by {names[number]}")
-        print(f"\n{names[number]}: stopping after this step and writing the best model so far "
-              "(send it again to abort without saving).", file=stream or sys.stderr, flush=True)
+        print(
+            f"\n{names[number]}: stopping after this step and writing the best model so far "
+            "(send it again to abort without saving).",
+            file=stream or sys.stderr,
+            flush=True,
+        )
 
     for number in names:
         signal.signal(number, handle)

@@ -6,9 +6,10 @@ The fused LSTM kernel (`seq2seq.kernels.tensorflow_lstm`) runs a batch as `STREA
 independent parts whose small per-step products are latency-bound: split over both cores of
 this machine, a part's 32-row product took as long as on one core (200 µs against 189 µs), and
 on a core each the parts run side by side (5.9 s per epoch of the classic model against 7.4 s
-with TensorFlow's defaults, `benchmarks/train.py`'s setting). So training asks TensorFlow for `cores // STREAMS` threads per operation and `STREAMS`
-operations at once (on 2 cores: 1 and 2). The command line does this before TensorFlow starts;
-in Python, call `configure_training_threads()` before anything runs on TensorFlow.
+with TensorFlow's defaults, `benchmarks/train.py`'s setting). So training asks TensorFlow for
+`cores // STREAMS` threads per operation and `STREAMS` operations at once (on 2 cores: 1 and 2).
+The command line does this before TensorFlow starts; in Python, call
+`configure_training_threads()` before anything runs on TensorFlow.
 
 Compilation cache: JAX compiles a program for every batch shape (seconds each, on a GPU too),
 and the next training of the same model settings on the same data compiles the same programs.

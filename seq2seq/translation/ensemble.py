@@ -51,7 +51,9 @@ class Ensemble:
         """Run every model's `step_name` on its own states and memory; average what each returns beside its states."""
         averaged, new_states, at = [], [], 0
         for model, count, memory in zip(self.models, self.state_counts, memories):
-            log_probs, model_states, *weights = getattr(model, step_name)(token_ids, list(states[at : at + count]), memory or None)
+            log_probs, model_states, *weights = getattr(model, step_name)(
+                token_ids, list(states[at : at + count]), memory or None
+            )
             averaged.append([log_probs, *weights])
             new_states.extend(model_states)
             at += count
@@ -77,7 +79,9 @@ class Ensemble:
 
     def translate(self, texts, search=None, **overrides) -> list[str]:
         """The best hypothesis of each text (see `Seq2Seq.translate`)."""
-        return [hypotheses[0].text if hypotheses else "" for hypotheses in self.translate_nbest(texts, search, **overrides)]
+        return [
+            hypotheses[0].text if hypotheses else "" for hypotheses in self.translate_nbest(texts, search, **overrides)
+        ]
 
     def translate_nbest(self, texts, search=None, progress=None, **overrides) -> list:
         """The `nbest` best hypotheses `(text, score)` of each text, best first."""

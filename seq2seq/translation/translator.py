@@ -128,7 +128,9 @@ class Searcher:
         step = model.search_step
         if getattr(strategy, "needs_attention", False):
             if not model.has_attention:
-                raise ConfigError("the coverage penalty needs attention models; this one has none (drop --coverage-penalty).")
+                raise ConfigError(
+                    "the coverage penalty needs attention models; this one has none (drop --coverage-penalty)."
+                )
             step = model.attended_search_step
 
         def run(state, until):

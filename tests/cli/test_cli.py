@@ -7,8 +7,8 @@ import sys
 
 import pytest
 
-from tests.conftest import tiny_model
 from seq2seq.cli import main
+from tests.conftest import tiny_model
 
 
 def run_cli(capsys, *argv):
@@ -83,7 +83,9 @@ def test_translate_and_info_work_on_a_saved_model(capsys, tmp_path, monkeypatch)
 
     status, out, _ = run_cli(capsys, "info", str(path))
     assert status == 0
-    assert "preset classic" in out and "encoder: 1 x LSTM 7" in out and f"target {len(model.target_vocab)} tokens" in out
+    assert (
+        "preset classic" in out and "encoder: 1 x LSTM 7" in out and f"target {len(model.target_vocab)} tokens" in out
+    )
 
 
 def test_interactive_mode_translates_each_typed_line_until_an_empty_one(capsys, tmp_path, monkeypatch):
@@ -121,7 +123,9 @@ def test_flags_override_the_settings_file(capsys, tmp_path):
     corpus.write_text("".join(f"w{i} x{i % 3}\tv{i} y\n" for i in range(24)), encoding="utf-8")
     settings = tmp_path / "train.yaml"
     settings.write_text(f"data: {corpus}\nout: {tmp_path / 'from-file.keras'}\nunits: 5\nepochs: 1\ncell: gru\n")
-    status, out, err = run_cli(capsys, "train", "--config", str(settings), "--units", "6", "--out", str(tmp_path / "flag.keras"))
+    status, out, err = run_cli(
+        capsys, "train", "--config", str(settings), "--units", "6", "--out", str(tmp_path / "flag.keras")
+    )
     assert status == 0, err
     assert (tmp_path / "flag.keras").is_file() and not (tmp_path / "from-file.keras").exists()
     from seq2seq.models.loading import load

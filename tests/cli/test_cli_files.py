@@ -1,4 +1,5 @@
-"""Outputs and sizes checked before work starts: no overwritten input, no second training on one --out, no lost model."""
+"""Outputs and sizes checked before work starts: no overwritten input, no second training on one --out, no lost
+model."""
 
 from __future__ import annotations
 
@@ -13,7 +14,20 @@ from seq2seq.files import temporary_name
 from tests.test_files import HOLD_LOCK, dead_pid, unwritable_folder
 
 PAIRS = "".join(f"w{i} x{i % 3}\tv{i} y{i % 2}\n" for i in range(24))
-TINY = ["--preset", "classic", "--units", "4", "--embedding-dim", "3", "--tokenizer", "word", "--epochs", "2", "--batch-size", "8"]
+TINY = [
+    "--preset",
+    "classic",
+    "--units",
+    "4",
+    "--embedding-dim",
+    "3",
+    "--tokenizer",
+    "word",
+    "--epochs",
+    "2",
+    "--batch-size",
+    "8",
+]
 
 
 def run(capsys, *argv) -> tuple[int, str, str]:
@@ -38,7 +52,9 @@ def assert_refused(status: int, out: str, err: str, *expected: str) -> None:
 
 def test_split_refuses_to_write_over_its_input(tmp_path, capsys):
     data = corpus(tmp_path)
-    status, out, err = run(capsys, "split", data, "--test-sources", "3", "--train-out", data, "--test-out", tmp_path / "test.txt")
+    status, out, err = run(
+        capsys, "split", data, "--test-sources", "3", "--train-out", data, "--test-out", tmp_path / "test.txt"
+    )
     assert_refused(status, out, err, f"{data}: is also an input of this command")
     assert data.read_text(encoding="utf-8") == PAIRS and not (tmp_path / "test.txt").exists()
 
@@ -90,12 +106,15 @@ def test_a_second_training_on_one_out_fails_at_once_naming_the_first(tmp_path, c
     assert not out.exists() and not (tmp_path / "m.keras.checkpoints").exists()
 
 
-@pytest.mark.parametrize("flags, expected", [
-    (["--units", "100000"], "parameters"),
-    (["--embedding-dim", "100000000"], "parameters"),
-    (["--layers", "100000"], "layers must be at most 32"),
-    (["--vocab-size", "1000000000000"], "vocab_size must be at most 1,000,000"),
-])
+@pytest.mark.parametrize(
+    "flags, expected",
+    [
+        (["--units", "100000"], "parameters"),
+        (["--embedding-dim", "100000000"], "parameters"),
+        (["--layers", "100000"], "layers must be at most 32"),
+        (["--vocab-size", "1000000000000"], "vocab_size must be at most 1,000,000"),
+    ],
+)
 def test_a_model_too_big_to_train_is_refused_before_it_is_built(tmp_path, capsys, monkeypatch, flags, expected):
     monkeypatch.setenv("SEQ2SEQ_MEMORY_LIMIT", "8G")
     status, _, err = run(capsys, "train", corpus(tmp_path), "--out", tmp_path / "m.keras", *TINY, *flags)
@@ -129,8 +148,9 @@ def test_training_without_validation_says_its_figure_is_the_training_loss(tmp_pa
     out = tmp_path / "m.keras"
     stale = temporary_name(out, dead_pid())
     stale.write_bytes(b"half a model from a killed save")
-    status, stdout, err = run(capsys, "train", corpus(tmp_path), "--out", out, *TINY, "--validation-split", "0",
-                              "--min-frequency", "100000")
+    status, stdout, err = run(
+        capsys, "train", corpus(tmp_path), "--out", out, *TINY, "--validation-split", "0", "--min-frequency", "100000"
+    )
     assert status == 0, err
     assert "training loss" in stdout and "nothing was held out for validation: --validation-split 0" in stdout
     assert "validation loss" not in stdout

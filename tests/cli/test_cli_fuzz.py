@@ -11,8 +11,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import tiny_model
 from seq2seq.cli import main
+from tests.conftest import tiny_model
 
 GOOD_PAIRS = "Go.\tVa !\nHi.\tSalut !\nRun!\tCours !\nWho are you?\tQui êtes-vous ?\n" * 3  # tiny_model's words
 
@@ -56,25 +56,82 @@ def files(tmp_path_factory):
 
 
 TRAIN = ["train", "good.txt", "--out", "out.keras", "--epochs", "1", "--units", "4", "--tokenizer", "word"]
-BAD_DATA = ["junk.bin", "one-column.txt", "ten-columns.txt", "empty.txt", "blank.txt", "utf16.txt", "folder", "absent.txt"]
-BAD_MODELS = ["absent.keras", "text.keras", "junk.keras", "truncated.keras", "tail-cut.keras", "empty-zip.keras",
-              "folder.keras", "folder", "good.txt", "junk.bin"]
+BAD_DATA = [
+    "junk.bin",
+    "one-column.txt",
+    "ten-columns.txt",
+    "empty.txt",
+    "blank.txt",
+    "utf16.txt",
+    "folder",
+    "absent.txt",
+]
+BAD_MODELS = [
+    "absent.keras",
+    "text.keras",
+    "junk.keras",
+    "truncated.keras",
+    "tail-cut.keras",
+    "empty-zip.keras",
+    "folder.keras",
+    "folder",
+    "good.txt",
+    "junk.bin",
+]
 BAD_NUMBERS = {
-    "--epochs": ["0", "-1", "abc", "1.5", ""], "--units": ["0", "-3", "x"], "--batch-size": ["0"], "--limit": ["0", "-2"],
-    "--dropout": ["-0.1", "1", "nan", "inf", "abc"], "--learning-rate": ["0", "-1", "nan", "inf"],
-    "--validation-split": ["1", "-0.5", "nan"], "--label-smoothing": ["1", "-1"], "--clip-norm": ["0", "-1", "nan"],
-    "--seed": ["-1", "abc", "1e3", str(2**70)], "--vocab-size": ["0", str(10**12)], "--embedding-dim": ["0", "-4"], "--patience": ["0"],
-    "--min-frequency": ["0"], "--layers": ["0", "100000"], "--decoder-layers": ["-1", "33"], "--max-source-length": ["0"],
+    "--epochs": ["0", "-1", "abc", "1.5", ""],
+    "--units": ["0", "-3", "x"],
+    "--batch-size": ["0"],
+    "--limit": ["0", "-2"],
+    "--dropout": ["-0.1", "1", "nan", "inf", "abc"],
+    "--learning-rate": ["0", "-1", "nan", "inf"],
+    "--validation-split": ["1", "-0.5", "nan"],
+    "--label-smoothing": ["1", "-1"],
+    "--clip-norm": ["0", "-1", "nan"],
+    "--seed": ["-1", "abc", "1e3", str(2**70)],
+    "--vocab-size": ["0", str(10**12)],
+    "--embedding-dim": ["0", "-4"],
+    "--patience": ["0"],
+    "--min-frequency": ["0"],
+    "--layers": ["0", "100000"],
+    "--decoder-layers": ["-1", "33"],
+    "--max-source-length": ["0"],
 }
-BAD_CHOICES = {"--preset": "nope", "--cell": "rnn", "--bridge": "glue", "--attention": "soft", "--tokenizer": "byte",
-               "--distribute": "everywhere", "--overlong": "truncate"}
-BAD_SEARCH = [["--beam", "0"], ["--beam", "-2"], ["--nbest", "3"], ["--temperature", "0"], ["--temperature", "nan"],
-              ["--sample", "--temperature", "-1"], ["--top-p", "0"], ["--top-p", "2"], ["--top-k", "-1"],
-              ["--min-length", "-1"], ["--max-length", "0"], ["--min-length", "9", "--max-length", "5"],
-              ["--sample", "--beam", "3"], ["--seed", "x"], ["--no-repeat-ngram", "-1"], ["--batch-size", "0"],
-              ["--length-penalty", "-1"], ["--length-penalty", "inf"], ["--sample", "--seed", "-1"],
-              ["--sample", "--seed", str(2**70)], ["--beam", "100000"], ["--max-length", "1000000000"], ["--min-length", "3"],
-              ["--beam", "3", "--min-length", "5000"]]
+BAD_CHOICES = {
+    "--preset": "nope",
+    "--cell": "rnn",
+    "--bridge": "glue",
+    "--attention": "soft",
+    "--tokenizer": "byte",
+    "--distribute": "everywhere",
+    "--overlong": "truncate",
+}
+BAD_SEARCH = [
+    ["--beam", "0"],
+    ["--beam", "-2"],
+    ["--nbest", "3"],
+    ["--temperature", "0"],
+    ["--temperature", "nan"],
+    ["--sample", "--temperature", "-1"],
+    ["--top-p", "0"],
+    ["--top-p", "2"],
+    ["--top-k", "-1"],
+    ["--min-length", "-1"],
+    ["--max-length", "0"],
+    ["--min-length", "9", "--max-length", "5"],
+    ["--sample", "--beam", "3"],
+    ["--seed", "x"],
+    ["--no-repeat-ngram", "-1"],
+    ["--batch-size", "0"],
+    ["--length-penalty", "-1"],
+    ["--length-penalty", "inf"],
+    ["--sample", "--seed", "-1"],
+    ["--sample", "--seed", str(2**70)],
+    ["--beam", "100000"],
+    ["--max-length", "1000000000"],
+    ["--min-length", "3"],
+    ["--beam", "3", "--min-length", "5000"],
+]
 
 
 def cases():
@@ -114,7 +171,10 @@ def cases():
         ["average", "model.keras", "other.keras", "--out", "avg.keras"],
         ["--no-such-flag"],
         # configuration files
-        *([*TRAIN, "--config", name] for name in ["absent.yaml", "list.yaml", "bad.yaml", "unknown.yaml", "binary.yaml", "folder"]),
+        *(
+            [*TRAIN, "--config", name]
+            for name in ["absent.yaml", "list.yaml", "bad.yaml", "unknown.yaml", "binary.yaml", "folder"]
+        ),
         # where the output goes
         ["train", "good.txt", "--out", "out.txt", "--epochs", "1"],
         ["train", "good.txt", "--out", "folder", "--epochs", "1"],
@@ -178,12 +238,17 @@ def damaged(model: bytes, junk: bytes, start: float, end: float, how: str) -> by
     if how == "cut":
         return model[:first]
     stretch = junk[: last - first]
-    return model[:first] + stretch + model[first + len(stretch):]
+    return model[:first] + stretch + model[first + len(stretch) :]
 
 
 @settings(max_examples=30, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(junk=st.binary(max_size=300), start=st.floats(0, 1), end=st.floats(0, 1), how=st.sampled_from(["junk", "cut", "overwrite"]),
-       command=st.sampled_from(["info", "translate", "evaluate"]))
+@given(
+    junk=st.binary(max_size=300),
+    start=st.floats(0, 1),
+    end=st.floats(0, 1),
+    how=st.sampled_from(["junk", "cut", "overwrite"]),
+    command=st.sampled_from(["info", "translate", "evaluate"]),
+)
 def test_any_bytes_or_a_damaged_model_file_are_one_line(files, monkeypatch, capsys, junk, start, end, how, command):
     """Damage may hit zip headers, config.json or the weights."""
     monkeypatch.chdir(files)
@@ -203,10 +268,22 @@ def test_any_bytes_as_a_test_corpus_score_or_fail_in_one_line(files, monkeypatch
     assert_one_error_line(status, capsys.readouterr().err)
 
 
-SEARCH_FLAGS = ["--beam", "--nbest", "--length-penalty", "--min-length", "--max-length", "--no-repeat-ngram",
-                "--temperature", "--top-k", "--top-p", "--seed", "--batch-size"]
-flag_values = st.one_of(st.integers(-3, 6).map(str), st.sampled_from(["nan", "inf", "-inf", "1e9", "0.5", "", "x"]),
-                        st.text(max_size=4))
+SEARCH_FLAGS = [
+    "--beam",
+    "--nbest",
+    "--length-penalty",
+    "--min-length",
+    "--max-length",
+    "--no-repeat-ngram",
+    "--temperature",
+    "--top-k",
+    "--top-p",
+    "--seed",
+    "--batch-size",
+]
+flag_values = st.one_of(
+    st.integers(-3, 6).map(str), st.sampled_from(["nan", "inf", "-inf", "1e9", "0.5", "", "x"]), st.text(max_size=4)
+)
 
 
 @settings(max_examples=40, suppress_health_check=[HealthCheck.function_scoped_fixture])

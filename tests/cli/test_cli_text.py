@@ -31,7 +31,9 @@ TARGETS = ["Va !", "Salut !", "Cours !", "Qui êtes-vous ?", "J'ai froid."]
 def model_path(tmp_path_factory):
     """A tiny subword model, saved once for the module."""
     keras.utils.set_random_seed(3)
-    vocabularies = [Vocabulary.build(texts, SubwordTokenizer.train(texts * 3, vocab_size=40)) for texts in (SOURCES, TARGETS)]
+    vocabularies = [
+        Vocabulary.build(texts, SubwordTokenizer.train(texts * 3, vocab_size=40)) for texts in (SOURCES, TARGETS)
+    ]
     model = Seq2Seq(ModelConfig(units=5, embedding_dim=3, tokenizer="subword", vocab_size=40), *vocabularies)
     path = tmp_path_factory.mktemp("text") / "model.keras"
     model.save(path)
@@ -125,12 +127,18 @@ def test_min_length_without_a_beam_is_refused(model_path, capsys):
 def test_outputs_left_empty_by_min_length_are_reported(model_path, capsys):
     status, out, err = run(capsys, "translate", model_path, "Go.", "Hi.", "--beam", "3", "--min-length", "100")
     assert status == 0 and out.splitlines() == ["", ""]
-    assert err.startswith("seq2seq: warning: 2 of 2 outputs are empty: --min-length 100") and "raise --max-length" in err
+    assert (
+        err.startswith("seq2seq: warning: 2 of 2 outputs are empty: --min-length 100") and "raise --max-length" in err
+    )
 
 
 @pytest.mark.slow
 def test_a_real_process_refuses_bad_argument_bytes_in_one_line(model_path):
-    result = subprocess.run([sys.executable, "-m", "seq2seq.cli", "translate", os.fsencode(str(model_path)), b"Go\xe9\xff."],
-                            capture_output=True, text=True, env={**os.environ, "LC_ALL": "C"})
+    result = subprocess.run(
+        [sys.executable, "-m", "seq2seq.cli", "translate", os.fsencode(str(model_path)), b"Go\xe9\xff."],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "LC_ALL": "C"},
+    )
     assert result.returncode == 2, result.stderr
     assert result.stderr.startswith("seq2seq: error: argument 1: not UTF-8 text") and result.stderr.count("\n") == 1

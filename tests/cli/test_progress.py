@@ -5,8 +5,8 @@ from __future__ import annotations
 import io
 import sys
 
-from tests.conftest import tiny_model
 from seq2seq.cli import main
+from tests.conftest import tiny_model
 
 TEXTS = ["Go.", "Hi.", "Run!", "Who are you?", "Go!", "Hi!", "Run."]
 

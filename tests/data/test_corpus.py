@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import one_line_error
 from seq2seq.data.corpus import Corpus, read_corpus, read_parallel, read_tatoeba, split_pairs
 from seq2seq.errors import CorpusError, Seq2SeqError
+from tests.conftest import one_line_error
 
 REAL_CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "tatoeba" / "fra-eng.txt"
 ATTRIBUTION = "CC-BY 2.0 (France) Attribution: tatoeba.org #2877272 (CM) & #1158250 (Wittydev)"

@@ -26,7 +26,9 @@ def test_a_pair_over_a_cap_is_refused_with_its_line_when_asked(tmp_path):
     path = tmp_path / "pairs.txt"
     path.write_text(GOOD + "Run!\t" + "x" * 31 + "\n", encoding="utf-8")
     message = one_line_error(CorpusError, read_tatoeba, path, max_target_length=30, overlong="refuse")
-    assert message.startswith(f"{path}, line 3: the target is 31 characters long, over the cap of 30 (--max-target-length)")
+    assert message.startswith(
+        f"{path}, line 3: the target is 31 characters long, over the cap of 30 (--max-target-length)"
+    )
 
 
 def test_a_megabyte_line_is_skipped_without_being_held_whole(tmp_path):
@@ -38,8 +40,12 @@ def test_a_megabyte_line_is_skipped_without_being_held_whole(tmp_path):
     tracemalloc.stop()
     assert corpus.pairs[-1] == ("Run!", "Cours !") and corpus.overlong == 1
     assert peak < 500_000  # pieces of the line, never its 2 MB
-    message = one_line_error(CorpusError, read_tatoeba, path, max_source_length=1000, max_target_length=1000, overlong="refuse")
-    assert message.startswith(f"{path}, line 3: the line is over 12104 bytes long, past the cap of 1000 characters (--max-source-length)")
+    message = one_line_error(
+        CorpusError, read_tatoeba, path, max_source_length=1000, max_target_length=1000, overlong="refuse"
+    )
+    assert message.startswith(
+        f"{path}, line 3: the line is over 12104 bytes long, past the cap of 1000 characters (--max-source-length)"
+    )
 
 
 def test_parallel_files_skip_and_name_overlong_pairs(tmp_path):
@@ -48,8 +54,15 @@ def test_parallel_files_skip_and_name_overlong_pairs(tmp_path):
     target.write_text("Va !\nLong.\nSalut !\n", encoding="utf-8")
     corpus = read_parallel(source, target, max_source_length=20)
     assert corpus.pairs == [("Go.", "Va !"), ("Hi.", "Salut !")] and corpus.overlong == 1
-    message = one_line_error(CorpusError, read_corpus, source_file=source, target_file=target, max_source_length=20,
-                             max_target_length=20, overlong="refuse")
+    message = one_line_error(
+        CorpusError,
+        read_corpus,
+        source_file=source,
+        target_file=target,
+        max_source_length=20,
+        max_target_length=20,
+        overlong="refuse",
+    )
     assert message.startswith(f"{source}, line 2: the line is over 88 bytes long")
     message = one_line_error(CorpusError, read_parallel, source, target, max_source_length=60, overlong="refuse")
     assert message.startswith(f"{source} and {target}, line 2: the source is 99 characters long, over the cap of 60")
@@ -61,10 +74,13 @@ def test_a_corpus_of_only_overlong_pairs_says_to_raise_the_caps(tmp_path):
     assert "2 pairs were over the length caps" in one_line_error(CorpusError, read_tatoeba, path, max_target_length=3)
 
 
-@pytest.mark.parametrize("options, expected", [
-    ({"max_source_length": 0}, "max_source_length must be a positive number of characters or None, got 0"),
-    ({"overlong": "truncate"}, "overlong must be one of skip, refuse; got 'truncate'"),
-])
+@pytest.mark.parametrize(
+    "options, expected",
+    [
+        ({"max_source_length": 0}, "max_source_length must be a positive number of characters or None, got 0"),
+        ({"overlong": "truncate"}, "overlong must be one of skip, refuse; got 'truncate'"),
+    ],
+)
 def test_bad_caps_are_refused(tmp_path, options, expected):
     path = tmp_path / "pairs.txt"
     path.write_text(GOOD, encoding="utf-8")

@@ -25,11 +25,15 @@ endings = st.sampled_from([b"\n", b"\r\n"])
 
 # Arbitrary lines: 1, 2, 3, 4 or 10 columns of any text or any bytes.
 column = st.one_of(st.text(max_size=12).map(lambda text: text.encode("utf-8", "surrogatepass")), st.binary(max_size=12))
-junk_lines = st.integers(1, 4).flatmap(lambda n: st.lists(column, min_size=n, max_size=n)) | st.lists(column, min_size=10, max_size=10)
+junk_lines = st.integers(1, 4).flatmap(lambda n: st.lists(column, min_size=n, max_size=n)) | st.lists(
+    column, min_size=10, max_size=10
+)
 junk_files = st.one_of(
     st.binary(max_size=200),
     st.lists(junk_lines.map(b"\t".join), max_size=8).map(b"\n".join),
-    st.lists(st.sampled_from([b"", b"\r", b" ", b"\xef\xbb\xbf", b"\r\n", b"\n", b"\t", b"\0"]), max_size=8).map(b"".join),
+    st.lists(st.sampled_from([b"", b"\r", b" ", b"\xef\xbb\xbf", b"\r\n", b"\n", b"\t", b"\0"]), max_size=8).map(
+        b"".join
+    ),
 )
 
 
@@ -85,8 +89,22 @@ def test_any_bytes_give_pairs_or_a_corpus_error_naming_the_file_and_line(tmp_pat
 
 
 @PROPERTY
-@given(st.lists(st.tuples(sentences, sentences), min_size=1, max_size=5), st.integers(0, 5),
-       st.sampled_from([[b"a"], [b"a", b""], [b"", b"b"], [b"a", b"b", b"c", b"d"], [b"x"] * 10, [b"\xff", b"b"], [b"a\0", b"b"], [b"a\rb", b"c"]]))
+@given(
+    st.lists(st.tuples(sentences, sentences), min_size=1, max_size=5),
+    st.integers(0, 5),
+    st.sampled_from(
+        [
+            [b"a"],
+            [b"a", b""],
+            [b"", b"b"],
+            [b"a", b"b", b"c", b"d"],
+            [b"x"] * 10,
+            [b"\xff", b"b"],
+            [b"a\0", b"b"],
+            [b"a\rb", b"c"],
+        ]
+    ),
+)
 def test_the_first_malformed_line_is_named_by_its_number(tmp_path, pairs, position, bad_columns):
     lines = ["\t".join(pair).encode("utf-8") for pair in pairs]
     position = min(position, len(lines))
@@ -144,7 +162,10 @@ def test_a_very_long_line_is_read_whole(tmp_path):
 
 
 def test_trailing_carriage_returns_are_line_endings_not_text(tmp_path):
-    assert read_tatoeba(write(tmp_path, "crcrlf.txt", b"Go.\tVa !\r\r\nHi.\tSalut !\r")).pairs == [("Go.", "Va !"), ("Hi.", "Salut !")]
+    assert read_tatoeba(write(tmp_path, "crcrlf.txt", b"Go.\tVa !\r\r\nHi.\tSalut !\r")).pairs == [
+        ("Go.", "Va !"),
+        ("Hi.", "Salut !"),
+    ]
 
 
 @pytest.mark.parametrize("name", ["a\0b.txt", "."])

@@ -39,7 +39,8 @@ def _dataset(pairs, vocabularies, **options):
 
 
 def _epoch(dataset) -> list:
-    """One epoch's batches, the next epoch on the next call: from `tf.data` (TensorFlow) or the `PyDataset` (elsewhere)."""
+    """One epoch's batches, the next epoch on the next call: from `tf.data` (TensorFlow) or the `PyDataset`
+    (elsewhere)."""
     if hasattr(dataset, "cardinality"):
         return list(dataset)
     batches = [dataset[index] for index in range(len(dataset))]
@@ -68,7 +69,8 @@ def test_one_epoch_holds_every_pair_once_with_start_and_end_ids(real_pairs, voca
     source_vocab, target_vocab = vocabularies
     rows = _sentences(_dataset(real_pairs, vocabularies))
     expected = [
-        (tuple(source_vocab.encode(s)), (2, *target_vocab.encode(t)), (*target_vocab.encode(t), 3)) for s, t in real_pairs
+        (tuple(source_vocab.encode(s)), (2, *target_vocab.encode(t)), (*target_vocab.encode(t), 3))
+        for s, t in real_pairs
     ]
     assert sorted(rows) == sorted(expected)
 
@@ -80,7 +82,8 @@ def test_batches_hold_sentences_of_similar_length_so_little_padding_is_computed(
         computed += int(np.prod(inputs["encoder_tokens"].shape) + np.prod(targets.shape))
         real += int(np.count_nonzero(inputs["encoder_tokens"]) + np.count_nonzero(targets))
     globally_padded = len(real_pairs) * (
-        max(len(source_vocab.encode(s)) for s, _ in real_pairs) + max(len(target_vocab.encode(t)) + 1 for _, t in real_pairs)
+        max(len(source_vocab.encode(s)) for s, _ in real_pairs)
+        + max(len(target_vocab.encode(t)) + 1 for _, t in real_pairs)
     )
     assert computed < 1.3 * real
     assert computed < 0.6 * globally_padded

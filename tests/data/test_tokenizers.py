@@ -18,7 +18,7 @@ SENTENCES = [
     "J'ai vingt-cinq ans.",
     "It's 10:30, isn't it?",
     "Il est 10 h 30, n'est-ce pas ?",
-    "He said, \"Come here!\"",
+    'He said, "Come here!"',
     "Il a dit : « Viens ici ! »",
     "Qu’est-ce que c’est ?",
     "The price is $3.50 (tax included).",
@@ -177,7 +177,19 @@ def test_tokenizer_from_config_rejects_a_config_without_a_name():
 # Characters chosen to stress the scheme: letters, digits, combining marks, punctuation,
 # the joiner itself, every kind of white space, CJK, emoji and uppercase Greek.
 ALPHABET = list("aZé9_-'’.,!?«»€$ \t\n") + [
-    "\u0301", "\u0308", "\u00a0", "\u202f", "\u2028", J, "日", "本", "😀", "Σ", "İ", "ß", "\x1f",
+    "\u0301",
+    "\u0308",
+    "\u00a0",
+    "\u202f",
+    "\u2028",
+    J,
+    "日",
+    "本",
+    "😀",
+    "Σ",
+    "İ",
+    "ß",
+    "\x1f",
 ]
 
 

@@ -12,7 +12,9 @@ from seq2seq.errors import ConfigError
 # Any text Python can hold except lone surrogates (which no file or socket can carry):
 # control characters, NUL, combining marks, the joiner and SentencePiece's space mark included.
 texts = st.text(st.characters(blacklist_categories=("Cs",)), max_size=40)
-tricky = st.text(st.sampled_from("aZ é\u0301\u0308İßΣ\x00\x1f\x1c\x85\u2028\u00a0\t\n.,'-«»日😀\uffed\u2581<>/"), max_size=40)
+tricky = st.text(
+    st.sampled_from("aZ é\u0301\u0308İßΣ\x00\x1f\x1c\x85\u2028\u00a0\t\n.,'-«»日😀\uffed\u2581<>/"), max_size=40
+)
 any_text = texts | tricky
 CHAR_AND_WORD = [CharTokenizer(), CharTokenizer(lowercase=True), WordTokenizer(), WordTokenizer(lowercase=True)]
 tokenizers = st.sampled_from(CHAR_AND_WORD)
@@ -69,7 +71,11 @@ def test_decoding_any_ids_gives_text_and_stops_at_the_end_id(ids):
 # SentencePiece, trained once on a fixed alphabet. Any text round-trips through its pieces to the
 # normalised text (NFC, white space folded, "\u2581" read as a space); through ids only text made of
 # trained characters does, since a piece holding any other character is not in the vocabulary.
-SUBWORD_TRAINING = ["Qu'est-ce que c'est ? Où est l'hôtel ?", "Va-t'en ! 25 ans, n'est-ce pas ?", "über, naïve, 日本, 😀"]
+SUBWORD_TRAINING = [
+    "Qu'est-ce que c'est ? Où est l'hôtel ?",
+    "Va-t'en ! 25 ans, n'est-ce pas ?",
+    "über, naïve, 日本, 😀",
+]
 SUBWORD = SubwordTokenizer.train(SUBWORD_TRAINING, vocab_size=60)
 SUBWORD_CHARS = sorted(set("".join(SUBWORD_TRAINING)) | {"\u2581", "\t", "\n", "\u00a0"})
 

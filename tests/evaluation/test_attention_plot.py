@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tests.conftest import tiny_model
-from seq2seq.evaluation.attention_plot import NoAttentionError, attention_matrix, plot_attention
 from seq2seq.cli import main
+from seq2seq.evaluation.attention_plot import NoAttentionError, attention_matrix, plot_attention
+from tests.conftest import tiny_model
 
 
 def test_attention_rows_are_distributions_over_the_source_and_follow_the_greedy_translation():

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-
 import numpy as np
 import pytest
 
-from tests.conftest import tiny_model
 from seq2seq.evaluation.attention_plot import NoAttentionError
 from seq2seq.evaluation.attention_stats import attention_statistics, format_statistics, summarise
+from tests.conftest import tiny_model
 
 
 def test_a_collapsed_attention_scores_first_token_one_entropy_zero_and_no_monotonicity():
@@ -56,5 +55,9 @@ def test_the_weights_are_those_of_the_greedy_steps():
 
 
 def test_the_line_for_people_names_every_figure():
-    line = format_statistics({"first_token_weight": 0.5, "entropy": 0.25, "max_weight": 0.75, "monotonicity": None, "sentences": 3})
-    assert line == "attention: first-token weight 0.500, entropy 0.250, max weight 0.750, monotonicity n/a (3 sentences)"
+    line = format_statistics(
+        {"first_token_weight": 0.5, "entropy": 0.25, "max_weight": 0.75, "monotonicity": None, "sentences": 3}
+    )
+    assert (
+        line == "attention: first-token weight 0.500, entropy 0.250, max weight 0.750, monotonicity n/a (3 sentences)"
+    )

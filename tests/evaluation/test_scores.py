@@ -37,8 +37,8 @@ def test_a_second_reference_raises_the_score_of_a_hypothesis_that_matches_it():
 def test_the_evaluate_command_agrees_with_sacrebleu_on_its_own_output(tmp_path, capsys):
     import json
 
-    from tests.conftest import tiny_model
     from seq2seq.cli import main
+    from tests.conftest import tiny_model
 
     model = tiny_model(seed=21)
     path = tmp_path / "model.keras"
@@ -58,6 +58,7 @@ def test_the_evaluate_command_agrees_with_sacrebleu_on_its_own_output(tmp_path, 
     assert scores["chrf"] == round(sacrebleu.corpus_chrf(hypotheses, streams).score, 2)
     assert scores["ter"] == round(sacrebleu.corpus_ter(hypotheses, streams).score, 2)
     assert [float(row[3]) for row in rows] == [
-        round(sacrebleu.sentence_chrf(h, refs).score, 2) for h, refs in zip(hypotheses, [r[2].split(" ||| ") for r in rows])
+        round(sacrebleu.sentence_chrf(h, refs).score, 2)
+        for h, refs in zip(hypotheses, [r[2].split(" ||| ") for r in rows])
     ]
     assert model.evaluate_translations([("Go.", "Va !"), ("Go.", "Bouge !")])["sentences"] == 1

@@ -8,22 +8,38 @@ import sys
 
 import pytest
 
-from tests.conftest import tiny_model
 from seq2seq.cli import main
 from seq2seq.export.exporter import MANIFEST, export_model
 from seq2seq.export.runner import ExportedTranslator
+from tests.conftest import tiny_model
 
-pytestmark = pytest.mark.filterwarnings("ignore::seq2seq.errors.UnknownTokensWarning")  # ',' and 'w' are unknown on purpose
+pytestmark = pytest.mark.filterwarnings(
+    "ignore::seq2seq.errors.UnknownTokensWarning"
+)  # ',' and 'w' are unknown on purpose
 
 SOURCES = ["Go.", "Who are you?", "Hi.", "Run! Run!", "Go?", "Who?", "Hi, who are you?"]
 ARCHITECTURES = {
     "lstm": {},
     "gru-stacked": {"cell": "gru", "layers": 2, "embedding_dim": 4},
     # the default preset's shape, small, with its dropout (drawing masks once broke the ONNX graph)
-    "bi-lstm-luong": {"bidirectional": True, "bridge": "dense", "attention": "luong-general", "embedding_dim": 3, "dropout": 0.1},
+    "bi-lstm-luong": {
+        "bidirectional": True,
+        "bridge": "dense",
+        "attention": "luong-general",
+        "embedding_dim": 3,
+        "dropout": 0.1,
+    },
     "gru-bahdanau": {"cell": "gru", "bridge": "mean", "attention": "bahdanau"},
 }
-FORMATS = ["saved_model", pytest.param("onnx", marks=pytest.mark.skipif(not __import__("importlib").util.find_spec("tf2onnx"), reason="tf2onnx is not installed (the export extra)"))]
+FORMATS = [
+    "saved_model",
+    pytest.param(
+        "onnx",
+        marks=pytest.mark.skipif(
+            not __import__("importlib").util.find_spec("tf2onnx"), reason="tf2onnx is not installed (the export extra)"
+        ),
+    ),
+]
 
 
 @pytest.fixture(scope="module", params=list(ARCHITECTURES))
@@ -75,8 +91,12 @@ def test_the_runner_works_with_keras_unimportable_and_onnx_without_tensorflow(tm
         pytest.importorskip("tf2onnx")
     model = tiny_model(seed=3, attention="luong-general", embedding_dim=3)
     out = export_model(model, tmp_path / format, format)
-    result = subprocess.run([sys.executable, "-c", RUN_WITH_MODULES_BLOCKED, str(out), json.dumps(SOURCES), ",".join(blocked)],
-                            capture_output=True, text=True, env={"TF_CPP_MIN_LOG_LEVEL": "3", "PATH": ""})
+    result = subprocess.run(
+        [sys.executable, "-c", RUN_WITH_MODULES_BLOCKED, str(out), json.dumps(SOURCES), ",".join(blocked)],
+        capture_output=True,
+        text=True,
+        env={"TF_CPP_MIN_LOG_LEVEL": "3", "PATH": ""},
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     assert json.loads(result.stdout.strip().splitlines()[-1]) == model.translate(SOURCES)
 
@@ -114,8 +134,12 @@ def test_seq2seq_translate_on_an_onnx_export_needs_neither_keras_nor_tensorflow(
     pytest.importorskip("tf2onnx")
     model = tiny_model(seed=3, attention="luong-general", embedding_dim=3)
     out = export_model(model, tmp_path / "onnx", "onnx")
-    result = subprocess.run([sys.executable, "-c", CLI_WITH_MODULES_BLOCKED, "keras,tensorflow", str(out), *SOURCES],
-                            capture_output=True, text=True, env={"PATH": ""})
+    result = subprocess.run(
+        [sys.executable, "-c", CLI_WITH_MODULES_BLOCKED, "keras,tensorflow", str(out), *SOURCES],
+        capture_output=True,
+        text=True,
+        env={"PATH": ""},
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.splitlines() == model.translate(SOURCES)
 

@@ -7,12 +7,12 @@ import shutil
 
 import pytest
 
-from tests.conftest import one_line_error, tiny_model
 from seq2seq.cli import main
 from seq2seq.export.checksums import CHECKSUMS, write_checksums
 from seq2seq.export.exporter import MANIFEST, export_model
 from seq2seq.export.manifest import ExportedModelError
 from seq2seq.export.runner import ExportedTranslator
+from tests.conftest import one_line_error, tiny_model
 
 pytest.importorskip("onnxruntime")
 pytest.importorskip("tf2onnx")
@@ -49,31 +49,63 @@ def test_an_untouched_copy_translates_like_the_model(exported, copy):
     assert ExportedTranslator(copy).translate(["Go.", "Who?"]) == model.translate(["Go.", "Who?"])
 
 
-@pytest.mark.parametrize("change, expected", [
-    (lambda m: m.update(format="tflite"), "field 'format' must be one of saved_model, onnx, got 'tflite'"),
-    (lambda m: m.update(format=["onnx"]), "field 'format' must be one of"),
-    (lambda m: m.update(start_id=10**30), "field 'start_id' must be a token id of the target vocabulary (0 to"),
-    (lambda m: m.update(end_id=-1), "field 'end_id' must be a token id"),
-    (lambda m: m.update(start_id=True), "field 'start_id' must be a token id"),
-    (lambda m: m["state_names"].append("state_x"), "state name 'state_x' is not among the names in 'encoder_outputs'"),
-    (lambda m: m.update(encoder="/etc/passwd"), "field 'encoder' must be 'encoder.onnx' (the name seq2seq export"),
-    (lambda m: m.update(decoder="../decoder.onnx"), "field 'decoder' must be 'decoder.onnx'"),
-    (lambda m: m.update(format="saved_model"), "field 'encoder' must be 'encoder'"),
-    (lambda m: m["target_vocab"].update(tokens=7), "field 'target_vocab' is not a vocabulary"),
-    (lambda m: m.update(decoder_inputs=["decoder_tokens"]), "is not among the names in 'decoder_inputs'"),
-    (lambda m: m.update(encoder_inputs=["x", "y"]), "first inputs must be 'encoder_tokens'"),
-], ids=["unknown-format", "format-not-text", "huge-start-id", "negative-end-id", "boolean-id", "unknown-state-name",
-        "absolute-path", "path-outside", "paths-of-another-format", "bad-vocabulary", "state-missing-from-inputs",
-        "wrong-inputs"])
+@pytest.mark.parametrize(
+    "change, expected",
+    [
+        (lambda m: m.update(format="tflite"), "field 'format' must be one of saved_model, onnx, got 'tflite'"),
+        (lambda m: m.update(format=["onnx"]), "field 'format' must be one of"),
+        (lambda m: m.update(start_id=10**30), "field 'start_id' must be a token id of the target vocabulary (0 to"),
+        (lambda m: m.update(end_id=-1), "field 'end_id' must be a token id"),
+        (lambda m: m.update(start_id=True), "field 'start_id' must be a token id"),
+        (
+            lambda m: m["state_names"].append("state_x"),
+            "state name 'state_x' is not among the names in 'encoder_outputs'",
+        ),
+        (lambda m: m.update(encoder="/etc/passwd"), "field 'encoder' must be 'encoder.onnx' (the name seq2seq export"),
+        (lambda m: m.update(decoder="../decoder.onnx"), "field 'decoder' must be 'decoder.onnx'"),
+        (lambda m: m.update(format="saved_model"), "field 'encoder' must be 'encoder'"),
+        (lambda m: m["target_vocab"].update(tokens=7), "field 'target_vocab' is not a vocabulary"),
+        (lambda m: m.update(decoder_inputs=["decoder_tokens"]), "is not among the names in 'decoder_inputs'"),
+        (lambda m: m.update(encoder_inputs=["x", "y"]), "first inputs must be 'encoder_tokens'"),
+    ],
+    ids=[
+        "unknown-format",
+        "format-not-text",
+        "huge-start-id",
+        "negative-end-id",
+        "boolean-id",
+        "unknown-state-name",
+        "absolute-path",
+        "path-outside",
+        "paths-of-another-format",
+        "bad-vocabulary",
+        "state-missing-from-inputs",
+        "wrong-inputs",
+    ],
+)
 def test_a_bad_manifest_field_is_refused_in_one_line_naming_it(copy, change, expected):
     edit_manifest(copy, change)
     message = refusal(copy)
     assert message.startswith(str(copy / MANIFEST)) and expected in message, message
 
 
-@pytest.mark.parametrize("key", ["format", "encoder", "decoder", "state_names", "encoder_inputs", "encoder_outputs",
-                                 "decoder_inputs", "decoder_outputs", "start_id", "end_id", "source_vocab",
-                                 "target_vocab"])
+@pytest.mark.parametrize(
+    "key",
+    [
+        "format",
+        "encoder",
+        "decoder",
+        "state_names",
+        "encoder_inputs",
+        "encoder_outputs",
+        "decoder_inputs",
+        "decoder_outputs",
+        "start_id",
+        "end_id",
+        "source_vocab",
+        "target_vocab",
+    ],
+)
 def test_a_missing_manifest_key_is_refused_in_one_line_naming_it(copy, key):
     edit_manifest(copy, lambda manifest: manifest.pop(key))
     assert f"field {key!r} must be" in refusal(copy)

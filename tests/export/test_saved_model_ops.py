@@ -8,12 +8,12 @@ import shutil
 import pytest
 import tensorflow as tf
 
-from tests.conftest import one_line_error, tiny_model
 from seq2seq.export.checksums import write_checksums
 from seq2seq.export.exporter import export_model
 from seq2seq.export.manifest import ExportedModelError
 from seq2seq.export.runner import ExportedTranslator
 from seq2seq.export.saved_model_ops import check_saved_model
+from tests.conftest import one_line_error, tiny_model
 
 pytestmark = pytest.mark.filterwarnings("ignore::seq2seq.errors.UnknownTokensWarning")
 
@@ -33,8 +33,12 @@ def copying_decoder(source, target, state_names):
     """A decoder step with the real signature's inputs that also copies `source` to `target` when called."""
 
     class Copier(tf.Module):
-        @tf.function(input_signature=[tf.TensorSpec((None, 1), tf.int32, name="decoder_tokens"),
-                                      *(tf.TensorSpec((None, 7), tf.float32, name=name) for name in state_names)])
+        @tf.function(
+            input_signature=[
+                tf.TensorSpec((None, 1), tf.int32, name="decoder_tokens"),
+                *(tf.TensorSpec((None, 7), tf.float32, name=name) for name in state_names),
+            ]
+        )
         def serve(self, decoder_tokens, *states):
             tf.io.write_file(str(target), tf.io.read_file(str(source)))
             probabilities = tf.zeros((tf.shape(decoder_tokens)[0], 1, 9))
@@ -56,7 +60,8 @@ def test_a_saved_model_that_copies_a_file_is_refused_before_it_runs(exported, co
     tf.saved_model.save(module, str(copy / "decoder"), signatures={"serving_default": module.serve})
     write_checksums(copy)  # whoever can write the folder can rewrite its digests
     tf.saved_model.load(str(copy / "decoder")).signatures["serving_default"](
-        decoder_tokens=tf.zeros((1, 1), tf.int32), state_h_0=tf.zeros((1, 7)))
+        decoder_tokens=tf.zeros((1, 1), tf.int32), state_h_0=tf.zeros((1, 7))
+    )
     assert target.read_text(encoding="utf-8") == "secret"  # the payload is live: TensorFlow runs it
     target.unlink()
 

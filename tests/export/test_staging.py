@@ -10,12 +10,12 @@ import time
 
 import pytest
 
-from tests.conftest import tiny_model
 from seq2seq.cli import main
 from seq2seq.export import exporter
 from seq2seq.export.exporter import MANIFEST, ExportError, export_model
 from seq2seq.export.runner import ExportedTranslator
 from seq2seq.export.staging import process_is_alive, remove_stale_folders, staged_directory
+from tests.conftest import tiny_model
 
 pytestmark = pytest.mark.filterwarnings("ignore::seq2seq.errors.UnknownTokensWarning")
 
@@ -101,8 +101,13 @@ exporter.export_model(tiny_model(seed=1), sys.argv[1])
 def test_an_export_killed_halfway_leaves_nothing_in_the_way_of_the_next(tmp_path):
     out = tmp_path / "out"
     root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    process = subprocess.Popen([sys.executable, "-c", EXPORT_FOREVER, str(out), root], stdout=subprocess.PIPE,
-                               stderr=subprocess.DEVNULL, text=True, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    process = subprocess.Popen(
+        [sys.executable, "-c", EXPORT_FOREVER, str(out), root],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+    )
     try:
         assert process.stdout.readline().strip() == "written"
         assert os.listdir(tmp_path) == [f".out.tmp-{process.pid}"]

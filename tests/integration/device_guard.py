@@ -32,7 +32,12 @@ HOST_MODULE = str(Path(__file__).resolve().parents[2] / "seq2seq" / "host.py")
 GUARD_MODULE = str(Path(__file__).resolve())
 # Frames between a call of `convert_to_numpy` and whoever asked for it: Keras' wrappers and the tree mappers.
 PASS_THROUGH = (
-    "/keras/src/ops/", "/keras/src/backend/", "/keras/src/tree/", "/keras/api/", "/torch/utils/_pytree.py", "/optree/"
+    "/keras/src/ops/",
+    "/keras/src/backend/",
+    "/keras/src/tree/",
+    "/keras/api/",
+    "/torch/utils/_pytree.py",
+    "/optree/",
 )
 ON_HOST = "_device_guard_on_host"  # marks a tensor that `.cpu()` made
 _installed = threading.Lock()

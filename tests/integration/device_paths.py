@@ -44,7 +44,13 @@ def train_small(pairs):
         tokenizer="char", embedding_dim=11, units=13, attention="luong-general", bidirectional=True, bridge="dense"
     )
     settings = TrainConfig(
-        epochs=2, batch_size=32, select_by="bleu", validate_every=4, average_last=2, max_validation_sources=20, seed=3,
+        epochs=2,
+        batch_size=32,
+        select_by="bleu",
+        validate_every=4,
+        average_last=2,
+        max_validation_sources=20,
+        seed=3,
         verbose=0,
     )
     return seq2seq.train(pairs, config, settings)

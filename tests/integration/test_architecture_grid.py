@@ -11,10 +11,10 @@ import itertools
 
 import pytest
 
-from seq2seq.models.classic import decode_sequence
 from seq2seq.config import ATTENTIONS, ModelConfig, TrainConfig
 from seq2seq.data.corpus import read_tatoeba
 from seq2seq.errors import ConfigError
+from seq2seq.models.classic import decode_sequence
 from seq2seq.models.loading import load
 from seq2seq.training.fit import train
 
@@ -54,7 +54,9 @@ def grid() -> list[dict]:
 def case_id(config: dict) -> str:
     encoder = f"{'bi' if config['bidirectional'] else 'uni'}-{config['bridge']}"
     depth = f"{config['layers']}x{config['decoder_layers'] or config['layers']}"
-    return f"{config['cell']}-{depth}-{encoder}-{config['attention']}-{config['tokenizer']}-emb{config['embedding_dim']}"
+    return (
+        f"{config['cell']}-{depth}-{encoder}-{config['attention']}-{config['tokenizer']}-emb{config['embedding_dim']}"
+    )
 
 
 @pytest.fixture(scope="module")
@@ -64,7 +66,12 @@ def pairs(tatoeba_path):
 
 def test_the_grid_covers_every_value_of_every_option():
     cases = grid()
-    for key, values in [("cell", CELLS), ("tokenizer", TOKENIZERS), ("attention", ATTENTIONS), ("embedding_dim", EMBEDDINGS)]:
+    for key, values in [
+        ("cell", CELLS),
+        ("tokenizer", TOKENIZERS),
+        ("attention", ATTENTIONS),
+        ("embedding_dim", EMBEDDINGS),
+    ]:
         assert {case[key] for case in cases} == set(values)
     assert {(case["bidirectional"], case["bridge"]) for case in cases} == set(ENCODERS)
     assert {(case["layers"], case["decoder_layers"]) for case in cases} == set(DEPTHS)

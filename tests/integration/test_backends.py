@@ -49,7 +49,8 @@ LOAD_AND_TRANSLATE = textwrap.dedent(
     result = {"backend": keras.backend.backend()}
     for path in sys.argv[2:]:
         model = seq2seq.load(path)
-        result[path] = {"greedy": model.translate(sources, batch_size=2), "beam": model.translate(sources, beam=3, batch_size=2)}
+        greedy, beam = model.translate(sources, batch_size=2), model.translate(sources, beam=3, batch_size=2)
+        result[path] = {"greedy": greedy, "beam": beam}
     print(json.dumps(result))
     """
 )

@@ -21,9 +21,23 @@ from tests.integration.device_guard import CUDA_MESSAGE, refusing_numpy
 
 ROOT = Path(__file__).resolve().parents[2]
 PATHS = [
-    "training", "greedy", "beam", "nbest", "sampling", "coverage", "many sentences", "ensemble", "classic loop",
-    "evaluate", "attention statistics", "attention picture", "sentence vectors", "validation loss", "averaging",
-    "serving", "bfloat16",
+    "training",
+    "greedy",
+    "beam",
+    "nbest",
+    "sampling",
+    "coverage",
+    "many sentences",
+    "ensemble",
+    "classic loop",
+    "evaluate",
+    "attention statistics",
+    "attention picture",
+    "sentence vectors",
+    "validation loss",
+    "averaging",
+    "serving",
+    "bfloat16",
 ]
 
 

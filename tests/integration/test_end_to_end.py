@@ -8,9 +8,9 @@ import sys
 
 import pytest
 
-from seq2seq.models.classic import decode_sequence
 from seq2seq.config import ModelConfig, TrainConfig
 from seq2seq.data.corpus import read_tatoeba, split_pairs
+from seq2seq.models.classic import decode_sequence
 from seq2seq.models.loading import load
 from seq2seq.training.fit import train
 from seq2seq.translation.translator import default_max_length
@@ -54,7 +54,9 @@ def test_a_trained_model_reloaded_in_a_fresh_process_translates_identically(trai
     sources = [source for source, _ in held_out][:60]
     path = tmp_path / "classic.keras"
     trained.save(path)
-    script = "import json, sys, seq2seq; print(json.dumps(seq2seq.load(sys.argv[1]).translate(json.loads(sys.argv[2]))))"
+    script = (
+        "import json, sys, seq2seq; print(json.dumps(seq2seq.load(sys.argv[1]).translate(json.loads(sys.argv[2]))))"
+    )
     result = subprocess.run(
         [sys.executable, "-c", script, str(path), json.dumps(sources)], capture_output=True, text=True, check=True
     )
@@ -66,14 +68,17 @@ def test_the_command_line_trains_translates_and_describes_a_model(tatoeba_path, 
     model_path = tmp_path / "cli.keras"
     command = [sys.executable, "-m", "seq2seq.cli"]
     trained = subprocess.run(
-        command + ["train", str(tatoeba_path), "--limit", "800", "--epochs", "2", "--units", "32", "--out", str(model_path)],
+        command
+        + ["train", str(tatoeba_path), "--limit", "800", "--epochs", "2", "--units", "32", "--out", str(model_path)],
         capture_output=True,
         text=True,
     )
     assert trained.returncode == 0, trained.stderr
     assert "Read 800 pairs" in trained.stdout and model_path.is_file()
 
-    translated = subprocess.run(command + ["translate", str(model_path), "Go.", "I see."], capture_output=True, text=True)
+    translated = subprocess.run(
+        command + ["translate", str(model_path), "Go.", "I see."], capture_output=True, text=True
+    )
     assert translated.returncode == 0, translated.stderr
     assert translated.stdout.splitlines() == load(model_path).translate(["Go.", "I see."])
 

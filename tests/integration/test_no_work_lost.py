@@ -18,15 +18,28 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import tiny_model
-from seq2seq.training.checkpoints import CheckpointError, read_state
 from seq2seq.cli import main
 from seq2seq.errors import Seq2SeqError
 from seq2seq.files import write_text_atomically
 from seq2seq.models.loading import load
+from seq2seq.training.checkpoints import CheckpointError, read_state
+from tests.conftest import tiny_model
 
 PAIRS = [(f"w{i} x{i % 3}", f"v{i} y{i % 2}") for i in range(40)]
-TRAIN = ["--preset", "classic", "--attention", "luong-dot", "--units", "6", "--embedding-dim", "4", "--tokenizer", "word", "--batch-size", "8"]
+TRAIN = [
+    "--preset",
+    "classic",
+    "--attention",
+    "luong-dot",
+    "--units",
+    "6",
+    "--embedding-dim",
+    "4",
+    "--tokenizer",
+    "word",
+    "--batch-size",
+    "8",
+]
 
 
 def write_corpus(directory: Path, copies: int = 1) -> Path:
@@ -58,12 +71,33 @@ def test_every_file_the_commands_write_is_renamed_into_place(tmp_path, monkeypat
     out, checkpoints = tmp_path / "model.keras", tmp_path / "model.keras.checkpoints"
     assert run(capsys, "train", corpus, "--out", out, "--epochs", "2", *TRAIN)[0] == 0
     assert run(capsys, "evaluate", out, corpus, "--output", tmp_path / "rows.tsv")[0] == 0
-    assert run(capsys, "average", checkpoints / "epoch-001.keras", checkpoints / "epoch-002.keras", "--out", tmp_path / "avg.keras")[0] == 0
-    assert run(capsys, "translate", out, "w1 x1", "--plot-attention", tmp_path / "attention.png", "--max-length", "3")[0] == 0
+    assert (
+        run(
+            capsys,
+            "average",
+            checkpoints / "epoch-001.keras",
+            checkpoints / "epoch-002.keras",
+            "--out",
+            tmp_path / "avg.keras",
+        )[0]
+        == 0
+    )
+    assert (
+        run(capsys, "translate", out, "w1 x1", "--plot-attention", tmp_path / "attention.png", "--max-length", "3")[0]
+        == 0
+    )
     written = {path for path in tmp_path.rglob("*") if path.is_file()} - {corpus}
     assert {destination for _, destination in renamed} >= written
-    assert {path.name for path in written} >= {"model.keras", "model.history.json", "model.history.png", "rows.tsv",
-                                              "avg.keras", "attention.png", "state.json", "epoch-002.keras"}
+    assert {path.name for path in written} >= {
+        "model.keras",
+        "model.history.json",
+        "model.history.png",
+        "rows.tsv",
+        "avg.keras",
+        "attention.png",
+        "state.json",
+        "epoch-002.keras",
+    }
     for source, destination in renamed:
         assert source.parent == destination.parent and source.name.startswith(f".{destination.stem}.tmp-")
     assert leftovers(tmp_path) == []
@@ -93,12 +127,20 @@ WRITES = {
     "model": ("model.keras", lambda path: tiny_model(seed=1).save(path)),
     "state": ("state.json", lambda path: write_text_atomically(path, '{"epoch": 2}')),
 }
-CASES = [("model", "full-during-model-write"), ("state", "full-during-text-write"), ("model", "io-error-on-flush"),
-         ("state", "io-error-on-flush"), ("model", "read-only-on-rename"), ("state", "read-only-on-rename")]
+CASES = [
+    ("model", "full-during-model-write"),
+    ("state", "full-during-text-write"),
+    ("model", "io-error-on-flush"),
+    ("state", "io-error-on-flush"),
+    ("model", "read-only-on-rename"),
+    ("state", "read-only-on-rename"),
+]
 
 
 @pytest.mark.parametrize("written, failure", CASES, ids=[f"{w}-{f}" for w, f in CASES])
-def test_a_failed_write_names_the_file_keeps_the_old_one_and_leaves_no_temporary(tmp_path, monkeypatch, written, failure):
+def test_a_failed_write_names_the_file_keeps_the_old_one_and_leaves_no_temporary(
+    tmp_path, monkeypatch, written, failure
+):
     tiny_model().save(tmp_path / "model.keras")
     write_text_atomically(tmp_path / "state.json", '{"epoch": 1}')
     before = {path: path.read_bytes() for path in tmp_path.iterdir()}
@@ -148,19 +190,25 @@ def test_a_read_only_location_is_one_line_naming_the_path(tmp_path, capsys):
         pytest.skip("/sys is writable here")
     tiny_model().save(tmp_path / "model.keras")
     status, err = run(capsys, "average", tmp_path / "model.keras", "--out", "/sys/averaged.keras")
-    assert status == 2 and err.startswith("seq2seq: error: /sys/averaged.keras: cannot be written (") and err.count("\n") == 1
+    assert (
+        status == 2
+        and err.startswith("seq2seq: error: /sys/averaged.keras: cannot be written (")
+        and err.count("\n") == 1
+    )
     assert not list(Path("/sys").glob(".averaged.tmp-*"))
 
 
 def test_a_checkpoint_folder_that_cannot_be_made_fails_before_training(tmp_path, capsys):
     corpus = write_corpus(tmp_path)
     (tmp_path / "a-file").write_text("x")
-    status, err = run(capsys, "train", corpus, "--out", tmp_path / "m.keras", "--checkpoint-dir", tmp_path / "a-file" / "c", *TRAIN)
+    status, err = run(
+        capsys, "train", corpus, "--out", tmp_path / "m.keras", "--checkpoint-dir", tmp_path / "a-file" / "c", *TRAIN
+    )
     assert status == 2 and "cannot make the checkpoint folder" in err and err.count("\n") == 1
     assert not (tmp_path / "m.keras").exists()
 
 
-@pytest.mark.parametrize("content", [b"\xff\xfe", b"[1, 2]", b"{}", b'{"epoch": 1}', b"{\"epoch\": 1, \"checkpoint\""])
+@pytest.mark.parametrize("content", [b"\xff\xfe", b"[1, 2]", b"{}", b'{"epoch": 1}', b'{"epoch": 1, "checkpoint"'])
 def test_a_damaged_state_file_is_one_line_on_resume(tmp_path, capsys, content):
     checkpoints = tmp_path / "m.keras.checkpoints"
     checkpoints.mkdir()
@@ -203,8 +251,12 @@ def test_training_killed_at_random_moments_keeps_its_checkpoints_and_resumes(tmp
     moments = random.Random(2026)
     epoch = 0
     for attempt in range(2):
-        process = subprocess.Popen(command + (["--resume"] if attempt else []), stdout=subprocess.DEVNULL,
-                                   stderr=subprocess.DEVNULL, start_new_session=True)
+        process = subprocess.Popen(
+            command + (["--resume"] if attempt else []),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
         try:
             wait_for_epoch_beyond(checkpoints / "state.json", epoch, process)
             time.sleep(moments.uniform(0.0, 0.6))  # anywhere in an epoch, a checkpoint write or a rename
@@ -231,15 +283,31 @@ def test_a_second_training_on_the_same_out_fails_at_once_while_the_first_goes_on
         started = time.monotonic()
         status, err = run(capsys, "train", corpus, "--out", out, *TRAIN, "--epochs", "1")
         assert time.monotonic() - started < 5
-        assert status == 2 and err == f"seq2seq: error: {out}: in use by another training (process {first.pid}); " \
-                                      "wait for it to end, or choose another path.\n"
+        assert (
+            status == 2
+            and err
+            == f"seq2seq: error: {out}: in use by another training (process {first.pid}); "
+            "wait for it to end, or choose another path.\n"
+        )
         other_out = tmp_path / "other.keras"
-        status, err = run(capsys, "train", corpus, "--out", other_out, "--checkpoint-dir", tmp_path / "model.keras.checkpoints",
-                          *TRAIN, "--epochs", "1")
+        status, err = run(
+            capsys,
+            "train",
+            corpus,
+            "--out",
+            other_out,
+            "--checkpoint-dir",
+            tmp_path / "model.keras.checkpoints",
+            *TRAIN,
+            "--epochs",
+            "1",
+        )
         assert status == 2 and "model.keras.checkpoints: in use by another training" in err
         assert first.poll() is None and not out.exists()
     finally:
         os.killpg(first.pid, signal.SIGKILL)
         first.wait()
-    assert run(capsys, "train", corpus, "--out", out, *TRAIN, "--epochs", "2", "--resume")[0] == 0  # the lock died with it
+    assert (
+        run(capsys, "train", corpus, "--out", out, *TRAIN, "--epochs", "2", "--resume")[0] == 0
+    )  # the lock died with it
     assert leftovers(tmp_path) == []

@@ -36,7 +36,10 @@ def chromium_paths() -> tuple[str, str]:
     browser = shutil.which("chromium") or shutil.which("chromium-browser")
     driver = shutil.which("chromedriver")
     if not (browser and driver):
-        unavailable(f"{'chromium' if not browser else 'chromedriver'} is not installed (apt-get install chromium chromium-driver)")
+        unavailable(
+            f"{'chromium' if not browser else 'chromedriver'} is not installed (apt-get install chromium "
+            "chromium-driver)"
+        )
     return browser, driver
 
 

@@ -91,7 +91,9 @@ def test_any_batch_size_splits_into_the_parallel_parts(batch):
     inputs = rng.normal(size=(batch, TIME, FEATURES)).astype("float32")
     mask = np.arange(TIME)[None] < rng.integers(1, TIME + 1, batch)[:, None]
     ours, reference = _twin_layers({})
-    for got, expected in zip(_results_and_gradients(ours, inputs, mask, None), _results_and_gradients(reference, inputs, mask, None)):
+    for got, expected in zip(
+        _results_and_gradients(ours, inputs, mask, None), _results_and_gradients(reference, inputs, mask, None)
+    ):
         _assert_same(got, expected)
 
 

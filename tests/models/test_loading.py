@@ -12,10 +12,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import one_line_error, tiny_model
 from seq2seq.cli import main
 from seq2seq.errors import ModelFileError
 from seq2seq.models.loading import MOST_CONFIG_BYTES, load
+from tests.conftest import one_line_error, tiny_model
 
 
 def rewrite_config(path, change) -> None:
@@ -115,14 +115,29 @@ def test_a_lambda_anywhere_in_a_seq2seq_model_file_is_refused(tmp_path, saved, w
 @pytest.mark.parametrize(
     "change, expected",
     [
-        (lambda c: c.update(module="os", class_name="system", registered_name="os>system"), "not a keras-seq2seq model"),
+        (
+            lambda c: c.update(module="os", class_name="system", registered_name="os>system"),
+            "not a keras-seq2seq model",
+        ),
         (lambda c: c.update(registered_name="seq2seq>NoSuchModel"), "not a keras-seq2seq model"),
-        (lambda c: c.update(compile_config={"optimizer": {"module": "os", "class_name": "system", "config": {}}}),
-         "names the Python module 'os', which is neither Keras nor keras-seq2seq"),
-        (lambda c: c.update(compile_config={"optimizer": {"module": "builtins", "class_name": "function", "config": "exec"}}),
-         "names the Python module 'builtins'"),
-        (lambda c: c.update(compile_config={"optimizer": {"module": "keras.optimizers", "class_name": "NoSuchOptimizer", "config": {}}}),
-         "cannot be loaded as a keras-seq2seq model: .*NoSuchOptimizer"),
+        (
+            lambda c: c.update(compile_config={"optimizer": {"module": "os", "class_name": "system", "config": {}}}),
+            "names the Python module 'os', which is neither Keras nor keras-seq2seq",
+        ),
+        (
+            lambda c: c.update(
+                compile_config={"optimizer": {"module": "builtins", "class_name": "function", "config": "exec"}}
+            ),
+            "names the Python module 'builtins'",
+        ),
+        (
+            lambda c: c.update(
+                compile_config={
+                    "optimizer": {"module": "keras.optimizers", "class_name": "NoSuchOptimizer", "config": {}}
+                }
+            ),
+            "cannot be loaded as a keras-seq2seq model: .*NoSuchOptimizer",
+        ),
     ],
     ids=["foreign-model-class", "unknown-model-class", "foreign-module", "builtins-function", "unknown-keras-class"],
 )
@@ -144,7 +159,14 @@ def test_the_command_line_refuses_a_tampered_model_in_one_line(tmp_path, saved, 
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
-    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.sampled_from(["class_name", "module", "config", "registered_name", "name", "tokens", "x"]), children, max_size=4),
+    lambda children: (
+        st.lists(children, max_size=3)
+        | st.dictionaries(
+            st.sampled_from(["class_name", "module", "config", "registered_name", "name", "tokens", "x"]),
+            children,
+            max_size=4,
+        )
+    ),
     max_leaves=12,
 )
 

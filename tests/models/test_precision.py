@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import tiny_model
 from seq2seq.errors import ConfigError
 from seq2seq.models.loading import load
+from tests.conftest import tiny_model
 
 SOURCES = ["Go.", "Who are you?", "Hi.", "Run! Run!"]
 ATTENTION = {"embedding_dim": 6, "bidirectional": True, "bridge": "dense", "attention": "luong-general"}

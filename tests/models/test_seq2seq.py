@@ -9,11 +9,11 @@ import sys
 import numpy as np
 import pytest
 
-from tests.conftest import tiny_model
-from seq2seq.models.classic import decode_sequence
 from seq2seq.errors import ConfigError, ModelFileError
+from seq2seq.models.classic import decode_sequence
 from seq2seq.models.loading import load
 from seq2seq.translation.translator import default_max_length
+from tests.conftest import tiny_model
 
 SOURCES = ["Go.", "Who are you?", "Hi.", "", "Run! Run!", "Go?"]
 
@@ -38,7 +38,11 @@ def test_decoder_model_takes_tokens_and_states_and_returns_probabilities_and_new
     model = tiny_model(units=5)
     assert [t.name for t in model.decoder_model.inputs] == ["decoder_tokens", "state_h_0", "state_c_0"]
     assert model.decoder_model.output_names == ["probabilities", "new_state_h_0", "new_state_c_0"]
-    assert [tuple(t.shape) for t in model.decoder_model.outputs] == [(None, 1, len(model.target_vocab)), (None, 5), (None, 5)]
+    assert [tuple(t.shape) for t in model.decoder_model.outputs] == [
+        (None, 1, len(model.target_vocab)),
+        (None, 5),
+        (None, 5),
+    ]
     zeros = np.zeros((3, 5), dtype="float32")
     probabilities, h, c = model.decoder_model.predict([np.full((3, 1), 2, "int32"), zeros, zeros], verbose=0)
     assert probabilities.shape == (3, 1, len(model.target_vocab))
@@ -82,10 +86,18 @@ def test_translating_in_a_batch_gives_the_same_text_as_one_at_a_time():
 def test_a_model_with_dropout_translates_batch_after_batch_as_one_without_it(beam):
     # Recurrent cells draw dropout masks in inference too; in a compiled search on JAX that
     # drawing leaked a tracer and broke the second batch.
-    settings = {"cell": "lstm", "embedding_dim": 6, "bidirectional": True, "bridge": "dense", "attention": "luong-general"}
+    settings = {
+        "cell": "lstm",
+        "embedding_dim": 6,
+        "bidirectional": True,
+        "bridge": "dense",
+        "attention": "luong-general",
+    }
     with_dropout, without = tiny_model(seed=4, dropout=0.3, **settings), tiny_model(seed=4, **settings)
     with_dropout.set_weights(without.get_weights())
-    assert with_dropout.translate(SOURCES * 3, batch_size=2, beam=beam) == without.translate(SOURCES * 3, batch_size=2, beam=beam)
+    assert with_dropout.translate(SOURCES * 3, batch_size=2, beam=beam) == without.translate(
+        SOURCES * 3, batch_size=2, beam=beam
+    )
     assert with_dropout.encoder.rnn_layers[0].forward_layer.cell.dropout == 0.3  # restored after the search
 
 
@@ -103,7 +115,9 @@ def test_dropping_ended_sentences_from_a_batch_changes_no_result(beam, monkeypat
     monkeypatch.setattr(translator, "keep_sentences", lambda *args: compactions.append(len(args[1])) or keep(*args))
     compacting = translator.Translator(model).search_ids(texts, config)
     assert len(compactions) >= 2  # the batch was cut down more than once
-    for (ids, scores), (one_loop_ids, one_loop_scores) in zip(compacting, translator.Translator(model, compact=False).search_ids(texts, config)):
+    for (ids, scores), (one_loop_ids, one_loop_scores) in zip(
+        compacting, translator.Translator(model, compact=False).search_ids(texts, config)
+    ):
         np.testing.assert_array_equal(ids, one_loop_ids)
         np.testing.assert_allclose(scores, one_loop_scores, rtol=1e-5)
 

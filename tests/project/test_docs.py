@@ -25,7 +25,9 @@ QUICK = {"--max-time 20m": "--max-time 20s"}
 def result_tables() -> list[tuple[Path, str, str]]:
     """(page, results file, table) for every table tagged with the results file it comes from."""
     pages = [README, *sorted(DOCS.glob("*.md"))]
-    return [(page, name, table) for page in pages for name, table in RESULTS_TAG.findall(page.read_text(encoding="utf-8"))]
+    return [
+        (page, name, table) for page in pages for name, table in RESULTS_TAG.findall(page.read_text(encoding="utf-8"))
+    ]
 
 
 def numbers_in(value) -> list[float]:
@@ -59,12 +61,20 @@ def is_shown_rounding(shown: str, values: list[float]) -> bool:
 
 def test_the_docs_tag_their_benchmark_tables():
     tagged = {name for _, names, _ in result_tables() for name in names.split()}
-    assert {"benchmarks/results/quality.json", "benchmarks/results/decode-attention.json", "benchmarks/results/train.json"} <= tagged
+    assert {
+        "benchmarks/results/quality.json",
+        "benchmarks/results/decode-attention.json",
+        "benchmarks/results/train.json",
+    } <= tagged
 
 
-@pytest.mark.parametrize("page, name, table", result_tables(), ids=lambda value: getattr(value, "name", None) or str(value)[:40])
+@pytest.mark.parametrize(
+    "page, name, table", result_tables(), ids=lambda value: getattr(value, "name", None) or str(value)[:40]
+)
 def test_every_number_in_a_benchmark_table_is_in_its_results_file(page, name, table):
-    values = [value for file in name.split() for value in numbers_in(json.loads((ROOT / file).read_text(encoding="utf-8")))]
+    values = [
+        value for file in name.split() for value in numbers_in(json.loads((ROOT / file).read_text(encoding="utf-8")))
+    ]
     missing = [shown for shown in shown_numbers(table) if not is_shown_rounding(shown, values)]
     assert missing == [], f"{page.name}: numbers not in {name}"
 
@@ -111,8 +121,9 @@ def test_every_command_of_the_readme_tour_runs(tatoeba_path, tmp_path):
         script += [f"echo '>>> {command}'", command]
     environment = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
     assert shutil.which("seq2seq", path=environment["PATH"]), "the seq2seq command is not installed beside this Python"
-    result = subprocess.run(["bash", "-c", "\n".join(script)], cwd=workdir, env=environment,
-                            capture_output=True, text=True, timeout=900)
+    result = subprocess.run(
+        ["bash", "-c", "\n".join(script)], cwd=workdir, env=environment, capture_output=True, text=True, timeout=900
+    )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     outputs = result.stdout.split(">>> ")[1:]
     assert len(outputs) == len(tour_commands())

@@ -11,7 +11,17 @@ ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "seq2seq"
 TESTS = ROOT / "tests"
 MOST_LINES = 300
-ROOT_MODULES = {"__init__", "backend", "config", "devices", "errors", "files", "host", "text", "validation"}  # public API and cross-cutting parts
+ROOT_MODULES = {
+    "__init__",
+    "backend",
+    "config",
+    "devices",
+    "errors",
+    "files",
+    "host",
+    "text",
+    "validation",
+}  # public API and cross-cutting parts
 CROSS_MODULE_TESTS = {"integration", "project"}  # folders of tests that span many modules
 
 
@@ -30,7 +40,12 @@ def imported_modules(path: Path, modules: dict[str, Path]) -> set[str]:
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.Import):
             found.update(alias.name for alias in node.names if alias.name in modules)
-        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module and node.module.split(".")[0] == "seq2seq":
+        elif (
+            isinstance(node, ast.ImportFrom)
+            and node.level == 0
+            and node.module
+            and node.module.split(".")[0] == "seq2seq"
+        ):
             for alias in node.names:
                 submodule = f"{node.module}.{alias.name}"
                 found.add(submodule if submodule in modules else node.module)
@@ -78,7 +93,11 @@ def test_the_cycle_finder_finds_a_cycle_through_three_modules():
 
 
 def test_every_module_is_short():
-    long = {name: lines for name, path in package_modules().items() if (lines := len(path.read_text().splitlines())) > MOST_LINES}
+    long = {
+        name: lines
+        for name, path in package_modules().items()
+        if (lines := len(path.read_text().splitlines())) > MOST_LINES
+    }
     assert long == {}
 
 
@@ -117,13 +136,16 @@ def test_each_test_file_sits_where_its_module_sits():
     assert misplaced == []
 
 
-@pytest.mark.parametrize("test_file, module", [
-    ("training/test_fit_recipe.py", "seq2seq.training.fit"),
-    ("data/test_tokenizers_subword.py", "seq2seq.data.tokenizers"),
-    ("cli/test_cli_fuzz.py", "seq2seq.cli"),
-    ("test_config.py", "seq2seq.config"),
-    ("models/test_nothing_here.py", None),
-])
+@pytest.mark.parametrize(
+    "test_file, module",
+    [
+        ("training/test_fit_recipe.py", "seq2seq.training.fit"),
+        ("data/test_tokenizers_subword.py", "seq2seq.data.tokenizers"),
+        ("cli/test_cli_fuzz.py", "seq2seq.cli"),
+        ("test_config.py", "seq2seq.config"),
+        ("models/test_nothing_here.py", None),
+    ],
+)
 def test_a_test_files_module_is_found_from_its_path(test_file, module):
     assert module_under_test(TESTS / test_file, package_modules()) == module
 

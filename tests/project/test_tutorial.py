@@ -22,7 +22,8 @@ def test_the_tutorial_builder_runs_every_step_and_shows_the_committed_code(tatoe
     out = tmp_path / "tutorial.md"
     result = subprocess.run(
         [sys.executable, str(ROOT / "docs" / "build_tutorial.py"), "--quick", "--out", str(out)],
-        capture_output=True, text=True,
+        capture_output=True,
+        text=True,
     )
     assert result.returncode == 0, result.stderr[-2000:]
     built = out.read_text(encoding="utf-8")

@@ -183,7 +183,11 @@ COVERED = table({START: {A: 0.6, B: 0.4}, A: {END: 0.9, C: 0.1}, B: {END: 0.9, C
 def attending_step(tokens, states, memory):
     """A Markov step that also returns attention weights over a 2-token source."""
     log_probs = ops.take(ops.convert_to_tensor(COVERED), ops.cast(tokens, "int32"), axis=0)
-    weights = ops.where(ops.expand_dims(ops.equal(tokens, B), -1), ops.convert_to_tensor([[0.0, 1.0]]), ops.convert_to_tensor([[1.0, 0.0]]))
+    weights = ops.where(
+        ops.expand_dims(ops.equal(tokens, B), -1),
+        ops.convert_to_tensor([[0.0, 1.0]]),
+        ops.convert_to_tensor([[1.0, 0.0]]),
+    )
     return log_probs, states, weights
 
 
@@ -194,7 +198,9 @@ def test_the_coverage_penalty_prefers_a_hypothesis_that_attends_to_every_source_
     search = BeamSearch(beam=2, beta=beta)
     step = attending_step if beta else (lambda tokens, states, memory: attending_step(tokens, states, memory)[:2])
     source_mask = np.ones((2, 2), dtype=bool)  # one row per hypothesis: two real source tokens
-    state = search.begin([np.zeros((1, 1), "float32")], START, np.array([5], "int32"), 5, memory=(), source_mask=source_mask)
+    state = search.begin(
+        [np.zeros((1, 1), "float32")], START, np.array([5], "int32"), 5, memory=(), source_mask=source_mask
+    )
     ids, scores = search.result(run_search(search, step, state, END))
     assert text(to_host(ids)[0, 0].tolist()) == expected
     # "a": attention 2 on position 0, none on 1 (floored at 1e-10); "b": 1 and 1, no penalty.

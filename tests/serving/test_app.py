@@ -15,10 +15,10 @@ import pytest
 pytest.importorskip("fastapi", reason="the serve extra is not installed")
 from fastapi.testclient import TestClient  # noqa: E402
 
-from tests.conftest import tiny_model  # noqa: E402
 from seq2seq.cli import main  # noqa: E402
 from seq2seq.serving.app import ServeSettings, create_app  # noqa: E402
 from seq2seq.serving.server import BackgroundServer, listen  # noqa: E402
+from tests.conftest import tiny_model  # noqa: E402
 
 SOURCES = ["Go.", "Who are you?", "Hi.", "Run!"]
 
@@ -36,8 +36,12 @@ def client(model):
 
 @pytest.mark.parametrize(
     "options",
-    [{}, {"beam": 3, "nbest": 2}, {"beam": 2, "length_penalty": 0.6, "max_length": 6},
-     {"sample": True, "seed": 4, "temperature": 0.8, "top_k": 5}],
+    [
+        {},
+        {"beam": 3, "nbest": 2},
+        {"beam": 2, "length_penalty": 0.6, "max_length": 6},
+        {"sample": True, "seed": 4, "temperature": 0.8, "top_k": 5},
+    ],
     ids=["greedy", "nbest", "beam-options", "sampling"],
 )
 def test_translations_equal_the_library_for_each_search(client, model, options):
@@ -184,7 +188,10 @@ def test_the_serve_command_loads_the_model_once_and_answers(model, tmp_path):
     probe.close()
     process = subprocess.Popen(
         [sys.executable, "-m", "seq2seq.cli", "serve", str(path), "--port", str(port)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
     )
     try:
         deadline = time.monotonic() + 60

@@ -24,13 +24,13 @@ from hypothesis import given, settings, strategies
 pytest.importorskip("fastapi", reason="the serve extra is not installed")
 from fastapi.testclient import TestClient  # noqa: E402
 
-from tests.conftest import tiny_model  # noqa: E402
 from seq2seq.config import ModelConfig  # noqa: E402
 from seq2seq.data.tokenizers import SubwordTokenizer  # noqa: E402
 from seq2seq.data.vocabulary import Vocabulary  # noqa: E402
 from seq2seq.models.seq2seq import Seq2Seq  # noqa: E402
 from seq2seq.serving.app import ServeSettings, create_app  # noqa: E402
 from seq2seq.serving.server import BackgroundServer  # noqa: E402
+from tests.conftest import tiny_model  # noqa: E402
 
 SOURCES = ["Go.", "Hi.", "Run!", "Who are you?", "Wait here.", "I see it."]
 TARGETS = ["Va !", "Salut !", "Cours !", "Qui êtes-vous ?", "Attends ici.", "Je le vois."]
@@ -209,14 +209,17 @@ def test_slow_clients_are_cut_off_after_the_read_timeout(model):
     assert body_seconds < 3 and header_seconds < 3
 
 
-@pytest.mark.parametrize("base_url, allowed, status", [
-    ("http://evil.example:8000", (), 400),
-    ("http://localhost:8000", (), 200),
-    ("http://127.0.0.1:8000", (), 200),
-    ("http://[::1]:8000", (), 200),
-    ("http://my.box", ("my.box",), 200),
-    ("http://evil.example", ("*",), 200),
-])
+@pytest.mark.parametrize(
+    "base_url, allowed, status",
+    [
+        ("http://evil.example:8000", (), 400),
+        ("http://localhost:8000", (), 200),
+        ("http://127.0.0.1:8000", (), 200),
+        ("http://[::1]:8000", (), 200),
+        ("http://my.box", ("my.box",), 200),
+        ("http://evil.example", ("*",), 200),
+    ],
+)
 def test_only_known_host_names_are_answered(model, base_url, allowed, status):
     with TestClient(create_app(model, ServeSettings(allowed_hosts=allowed)), base_url=base_url) as client:
         response = client.get("/health")
@@ -241,8 +244,12 @@ def test_a_token_guards_every_endpoint_but_the_page(model):
 
 def test_info_carries_no_local_paths():
     model = tiny_model(seed=2)
-    model.training_summary.update({"data": "/home/someone/corpora/fra-eng.txt: 100 pairs",
-                                   "averaged_checkpoints": ["/tmp/run/epoch-2.keras", "C:\\runs\\epoch-3.keras"]})
+    model.training_summary.update(
+        {
+            "data": "/home/someone/corpora/fra-eng.txt: 100 pairs",
+            "averaged_checkpoints": ["/tmp/run/epoch-2.keras", "C:\\runs\\epoch-3.keras"],
+        }
+    )
     with TestClient(create_app(model), base_url=LOCAL) as client:
         info = client.get("/info").json()
     assert info["training"]["data"] == "fra-eng.txt: 100 pairs"
@@ -250,12 +257,15 @@ def test_info_carries_no_local_paths():
     assert "/home" not in json.dumps(info) and "/tmp" not in json.dumps(info)
 
 
-@pytest.mark.parametrize("method, path, body, status, message", [
-    ("POST", "/translate", b'{"texts": ["Go\xe9."]}', 400, "the request body is not UTF-8 JSON"),
-    ("POST", "/translate", b"{not json", 400, "not valid JSON"),
-    ("GET", "/nothing", None, 404, "there is no /nothing here"),
-    ("PUT", "/translate", None, 405, "PUT is not allowed on /translate"),
-])
+@pytest.mark.parametrize(
+    "method, path, body, status, message",
+    [
+        ("POST", "/translate", b'{"texts": ["Go\xe9."]}', 400, "the request body is not UTF-8 JSON"),
+        ("POST", "/translate", b"{not json", 400, "not valid JSON"),
+        ("GET", "/nothing", None, 404, "there is no /nothing here"),
+        ("PUT", "/translate", None, 405, "PUT is not allowed on /translate"),
+    ],
+)
 def test_every_error_body_is_an_error_sentence(client, method, path, body, status, message):
     response = client.request(method, path, content=body, headers={"Content-Type": "application/json"})
     assert response.status_code == status

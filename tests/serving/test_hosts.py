@@ -9,14 +9,17 @@ import pytest
 from seq2seq.serving.hosts import answered_hosts, exposure_warning, host_name, is_ip_address
 
 
-@pytest.mark.parametrize("header, name", [
-    ("Example.org:8080", "example.org"),
-    ("example.org.", "example.org"),
-    ("localhost", "localhost"),
-    ("[::1]:8000", "::1"),
-    ("127.0.0.1:80", "127.0.0.1"),
-    ("", ""),
-])
+@pytest.mark.parametrize(
+    "header, name",
+    [
+        ("Example.org:8080", "example.org"),
+        ("example.org.", "example.org"),
+        ("localhost", "localhost"),
+        ("[::1]:8000", "::1"),
+        ("127.0.0.1:80", "127.0.0.1"),
+        ("", ""),
+    ],
+)
 def test_the_host_name_is_read_without_port_case_or_final_dot(header, name):
     assert host_name(header) == name
 
@@ -32,14 +35,17 @@ def test_a_service_answers_to_its_own_name_the_machine_name_on_every_interface_a
     assert answered_hosts("0.0.0.0") == (socket.gethostname().lower().rstrip("."),)
 
 
-@pytest.mark.parametrize("host, token, warned", [
-    ("0.0.0.0", None, True),
-    ("192.168.1.5", None, True),
-    ("0.0.0.0", "s3cret", False),
-    ("127.0.0.1", None, False),
-    ("::1", None, False),
-    ("localhost", None, False),
-])
+@pytest.mark.parametrize(
+    "host, token, warned",
+    [
+        ("0.0.0.0", None, True),
+        ("192.168.1.5", None, True),
+        ("0.0.0.0", "s3cret", False),
+        ("127.0.0.1", None, False),
+        ("::1", None, False),
+        ("localhost", None, False),
+    ],
+)
 def test_a_service_others_can_reach_without_a_token_is_warned_about(host, token, warned):
     warning = exposure_warning(host, token)
     assert (warning is not None) == warned

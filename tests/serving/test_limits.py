@@ -8,18 +8,22 @@ from seq2seq.errors import ConfigError
 from seq2seq.search.config import SearchConfig
 from seq2seq.serving.limits import RequestError, ServeSettings, check_search, check_work, checked_texts
 
-SETTINGS = ServeSettings(max_texts=3, max_chars=9, max_beam=5, max_nbest=2, max_min_length=4, max_output_tokens=50,
-                         max_work=400)
+SETTINGS = ServeSettings(
+    max_texts=3, max_chars=9, max_beam=5, max_nbest=2, max_min_length=4, max_output_tokens=50, max_work=400
+)
 
 
-@pytest.mark.parametrize("overrides, message", [
-    ({"max_texts": 0}, "max_texts must be a positive integer"),
-    ({"max_work": -5}, "max_work must be a positive integer"),
-    ({"max_min_length": -1}, "max_min_length must be an integer >= 0"),
-    ({"deadline_s": 0}, "deadline_s must be a number of seconds > 0"),
-    ({"read_timeout_s": float("nan")}, "read_timeout_s must be a number of seconds > 0"),
-    ({"token": " "}, "the token must be a non-empty string"),
-])
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
+        ({"max_texts": 0}, "max_texts must be a positive integer"),
+        ({"max_work": -5}, "max_work must be a positive integer"),
+        ({"max_min_length": -1}, "max_min_length must be an integer >= 0"),
+        ({"deadline_s": 0}, "deadline_s must be a number of seconds > 0"),
+        ({"read_timeout_s": float("nan")}, "read_timeout_s must be a number of seconds > 0"),
+        ({"token": " "}, "the token must be a non-empty string"),
+    ],
+)
 def test_impossible_settings_are_refused_in_one_sentence(overrides, message):
     with pytest.raises(ConfigError, match=message):
         ServeSettings(**overrides)
@@ -31,12 +35,15 @@ def test_the_token_is_never_among_the_limits_shown():
     assert settings.limits()["deadline_s"] == 30.0 and settings.limits()["max_body_bytes"] == 1 << 20
 
 
-@pytest.mark.parametrize("search, message", [
-    (SearchConfig(beam=6), "beam is 6, at most 5 on this server."),
-    (SearchConfig(beam=3, nbest=3), "nbest is 3, at most 2 on this server."),
-    (SearchConfig(beam=2, min_length=5), "min_length is 5, at most 4 on this server."),
-    (SearchConfig(max_length=51), "max_length is 51, at most 50 on this server."),
-])
+@pytest.mark.parametrize(
+    "search, message",
+    [
+        (SearchConfig(beam=6), "beam is 6, at most 5 on this server."),
+        (SearchConfig(beam=3, nbest=3), "nbest is 3, at most 2 on this server."),
+        (SearchConfig(beam=2, min_length=5), "min_length is 5, at most 4 on this server."),
+        (SearchConfig(max_length=51), "max_length is 51, at most 50 on this server."),
+    ],
+)
 def test_each_cap_names_the_field_the_value_and_the_limit(search, message):
     with pytest.raises(RequestError) as refused:
         check_search(search, SETTINGS)

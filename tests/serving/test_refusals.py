@@ -11,15 +11,18 @@ from seq2seq.serving.limits import RequestError  # noqa: E402
 from seq2seq.serving.refusals import LONGEST_MESSAGE, failure, one_line, without_paths  # noqa: E402
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("data: /home/someone/fra-eng.txt: 72 pairs", "data: fra-eng.txt: 72 pairs"),
-    ("C:\\Users\\me\\model.keras and ~/runs/best.keras", "model.keras and best.keras"),
-    ("(../secret/notes.txt)", "(notes.txt)"),
-    ("/tmp/checkpoints/", "checkpoints"),
-    ("Content-Type: application/json", "Content-Type: application/json"),
-    ("see http://127.0.0.1:8000/docs", "see http://127.0.0.1:8000/docs"),
-    ("luong-general, 3/4 done", "luong-general, 3/4 done"),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("data: /home/someone/fra-eng.txt: 72 pairs", "data: fra-eng.txt: 72 pairs"),
+        ("C:\\Users\\me\\model.keras and ~/runs/best.keras", "model.keras and best.keras"),
+        ("(../secret/notes.txt)", "(notes.txt)"),
+        ("/tmp/checkpoints/", "checkpoints"),
+        ("Content-Type: application/json", "Content-Type: application/json"),
+        ("see http://127.0.0.1:8000/docs", "see http://127.0.0.1:8000/docs"),
+        ("luong-general, 3/4 done", "luong-general, 3/4 done"),
+    ],
+)
 def test_paths_are_cut_to_their_file_names_and_nothing_else_changes(text, expected):
     assert without_paths(text) == expected
 

@@ -1,4 +1,4 @@
-"""Checkpoints, resume, training callbacks, history files and checkpoint averaging (kill -9: test_no_work_lost.py)."""
+"""Checkpoints, resume, history files and checkpoint averaging (kill -9: test_no_work_lost.py)."""
 
 from __future__ import annotations
 
@@ -10,27 +10,34 @@ import keras
 import numpy as np
 import pytest
 
-from seq2seq.training.averaging import average_checkpoints
-from seq2seq.training.checkpoints import CheckpointError, read_state
 from seq2seq.config import ModelConfig, TrainConfig
 from seq2seq.errors import Seq2SeqError
-from seq2seq.training.metrics import SmoothedTokenCrossentropy
 from seq2seq.models.loading import load
-from seq2seq.training.fit import KeepBestWeights, resume, train, training_callbacks
+from seq2seq.training.averaging import average_checkpoints
+from seq2seq.training.checkpoints import CheckpointError, read_state
+from seq2seq.training.fit import resume, train
+from seq2seq.training.metrics import SmoothedTokenCrossentropy
 
 PAIRS = [(f"w{i} x{i % 3}", f"v{i} y{i % 2}") for i in range(40)]
 TINY = ModelConfig(units=6, embedding_dim=4, tokenizer="word")
 
 
 def quick(tmp_path, **settings) -> TrainConfig:
-    return TrainConfig(**{"epochs": 2, "batch_size": 8, "verbose": 0, "checkpoint_dir": str(tmp_path / "ckpt"), **settings})
+    return TrainConfig(
+        **{"epochs": 2, "batch_size": 8, "verbose": 0, "checkpoint_dir": str(tmp_path / "ckpt"), **settings}
+    )
 
 
 def test_every_epoch_leaves_a_loadable_checkpoint_and_a_state_naming_it(tmp_path):
     model = train(PAIRS, TINY, quick(tmp_path, epochs=3))
     state = read_state(tmp_path / "ckpt")
     assert state["epoch"] == 3 and state["checkpoint"] == "epoch-003.keras"
-    assert sorted(p.name for p in (tmp_path / "ckpt").iterdir()) == ["epoch-001.keras", "epoch-002.keras", "epoch-003.keras", "state.json"]
+    assert sorted(p.name for p in (tmp_path / "ckpt").iterdir()) == [
+        "epoch-001.keras",
+        "epoch-002.keras",
+        "epoch-003.keras",
+        "state.json",
+    ]
     assert len(state["history"]["loss"]) == 3 == len(model.training_summary["history"]["val_loss"])
     assert load(tmp_path / "ckpt" / "epoch-002.keras").source_vocab.tokens == model.source_vocab.tokens
 
@@ -54,15 +61,6 @@ def test_a_new_training_will_not_mix_its_checkpoints_with_an_earlier_runs(tmp_pa
 def test_resuming_without_checkpoints_says_so(tmp_path):
     with pytest.raises(CheckpointError, match="no checkpoint to resume from"):
         resume(PAIRS, tmp_path / "nothing")
-
-
-def test_training_callbacks_follow_the_settings(tmp_path):
-    settings = TrainConfig(patience=3, reduce_lr_patience=2, logdir=str(tmp_path / "logs"), checkpoint_dir=str(tmp_path / "c"))
-    kinds = [type(c).__name__ for c in training_callbacks(settings, KeepBestWeights(), "val_loss", {})]
-    assert kinds == ["KeepBestWeights", "EarlyStopping", "ReduceLROnPlateau", "TensorBoard", "EpochCheckpoint"]
-    assert [type(c).__name__ for c in training_callbacks(TrainConfig(), KeepBestWeights(), "loss", {})] == ["KeepBestWeights", "DecayToEnd"]
-    constant = TrainConfig(lr_schedule="constant")
-    assert [type(c).__name__ for c in training_callbacks(constant, KeepBestWeights(), "loss", {})] == ["KeepBestWeights"]
 
 
 def test_clipping_and_label_smoothing_reach_the_optimizer_and_the_loss(tmp_path):
@@ -101,8 +99,27 @@ def test_mirrored_training_splits_each_batch_over_two_logical_cpu_devices(tmp_pa
     corpus = tmp_path / "pairs.txt"
     corpus.write_text("".join(f"{s}\t{t}\n" for s, t in PAIRS), encoding="utf-8")
     out = tmp_path / "mirrored.keras"
-    command = [sys.executable, "-m", "seq2seq.cli", "train", str(corpus), "--out", str(out), "--units", "8",
-               "--embedding-dim", "4", "--tokenizer", "word", "--batch-size", "8", "--epochs", "2", "--distribute", "mirrored"]
+    command = [
+        sys.executable,
+        "-m",
+        "seq2seq.cli",
+        "train",
+        str(corpus),
+        "--out",
+        str(out),
+        "--units",
+        "8",
+        "--embedding-dim",
+        "4",
+        "--tokenizer",
+        "word",
+        "--batch-size",
+        "8",
+        "--epochs",
+        "2",
+        "--distribute",
+        "mirrored",
+    ]
     result = subprocess.run(command, capture_output=True, text=True, env={**os.environ, "SEQ2SEQ_LOGICAL_CPUS": "2"})
     assert result.returncode == 0, result.stderr[-2000:]
     model = load(out)
@@ -135,7 +152,12 @@ def test_a_resumed_training_ends_with_exactly_the_weights_of_an_uninterrupted_on
     settings = {"verbose": 0, "batch_size": 32}
     uninterrupted = train(pairs, config, TrainConfig(epochs=3, checkpoint_dir=str(tmp_path / "a"), **settings))
     # Interrupted after its first epoch, so the learning-rate decay had planned for three.
-    train(pairs, config, TrainConfig(epochs=3, checkpoint_dir=str(tmp_path / "b"), **settings), callbacks=[StopAfterFirstEpoch()])
+    train(
+        pairs,
+        config,
+        TrainConfig(epochs=3, checkpoint_dir=str(tmp_path / "b"), **settings),
+        callbacks=[StopAfterFirstEpoch()],
+    )
     resumed = resume(pairs, tmp_path / "b", epochs=3, verbose=0)
     assert resumed.training_summary["history"]["val_loss"] == uninterrupted.training_summary["history"]["val_loss"]
     for got, expected in zip(resumed.get_weights(), uninterrupted.get_weights(), strict=True):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from seq2seq.training.demo import run_demo
 from seq2seq.models.loading import load
+from seq2seq.training.demo import run_demo
 
 pytestmark = pytest.mark.slow
 

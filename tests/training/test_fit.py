@@ -6,11 +6,11 @@ import keras
 import numpy as np
 import pytest
 
-from tests.conftest import tiny_model
 from seq2seq.config import ModelConfig, TrainConfig
 from seq2seq.errors import ConfigError
-from seq2seq.training.metrics import TokenAccuracy
 from seq2seq.training.fit import KeepBestWeights, build_vocabularies, train, training_batches, training_loss
+from seq2seq.training.metrics import TokenAccuracy
+from tests.conftest import tiny_model
 
 
 def test_token_accuracy_counts_real_tokens_only():
@@ -63,7 +63,11 @@ def test_pretrained_word_vectors_initialise_the_embeddings_of_the_tokens_they_co
     pairs = [("Go.", "Va !"), ("Go now.", "Va maintenant !")] * 4
     config = ModelConfig(units=4, embedding_dim=3, tokenizer="word")
     train_config = TrainConfig(epochs=1, validation_split=0.0, verbose=0, learning_rate=1e-9)
-    model = train(pairs, config, TrainConfig(**{**train_config.__dict__, "source_embeddings": str(vectors), "target_embeddings": str(vectors)}))
+    model = train(
+        pairs,
+        config,
+        TrainConfig(**{**train_config.__dict__, "source_embeddings": str(vectors), "target_embeddings": str(vectors)}),
+    )
     source_rows = np.asarray(model.encoder.token_input.embeddings)
     target_rows = np.asarray(model.decoder.token_input.embeddings)
     np.testing.assert_allclose(source_rows[model.source_vocab.token_to_id["Go"]], [0.5, 0.25, -1], atol=1e-6)
@@ -73,7 +77,11 @@ def test_pretrained_word_vectors_initialise_the_embeddings_of_the_tokens_they_co
 
 def test_pretrained_vectors_need_embedded_inputs():
     with pytest.raises(ConfigError, match="--embedding-dim"):
-        train([("Go.", "Va !")] * 4, ModelConfig(units=3), TrainConfig(epochs=1, validation_split=0.0, source_embeddings="x.txt"))
+        train(
+            [("Go.", "Va !")] * 4,
+            ModelConfig(units=3),
+            TrainConfig(epochs=1, validation_split=0.0, source_embeddings="x.txt"),
+        )
 
 
 @pytest.mark.parametrize(
@@ -92,7 +100,7 @@ def test_rows_of_padding_only_change_neither_the_loss_nor_the_gradients(config, 
         model = tiny_model(seed=3, **config)
         loss = training_loss(TrainConfig(label_smoothing=label_smoothing))
         model.compile(optimizer=keras.optimizers.SGD(1.0), loss=loss)  # each update is minus the gradient
-        (inputs, targets), = (batch for batch in training_batches(model, pairs, 8, fixed_shapes=False))
+        ((inputs, targets),) = (batch for batch in training_batches(model, pairs, 8, fixed_shapes=False))
         arrays = (inputs["encoder_tokens"], inputs["decoder_tokens"], targets)
         padded = [np.pad(np.asarray(array), ((0, filler), (0, 0))) for array in arrays]  # rows of padding only
         before = [np.array(weight) for weight in model.get_weights()]

@@ -49,9 +49,18 @@ print(json.dumps({"train_buckets": buckets[0], "validation_buckets": buckets[1],
 @pytest.mark.slow
 def test_two_epochs_with_validation_compile_one_program_per_bucket_on_jax(tatoeba_path):
     pytest.importorskip("jax")
-    environment = {**os.environ, "KERAS_BACKEND": "jax", "TF_CPP_MIN_LOG_LEVEL": "3", "SEQ2SEQ_COMPILATION_CACHE": "off"}
+    environment = {
+        **os.environ,
+        "KERAS_BACKEND": "jax",
+        "TF_CPP_MIN_LOG_LEVEL": "3",
+        "SEQ2SEQ_COMPILATION_CACHE": "off",
+    }
     result = subprocess.run(
-        [sys.executable, "-c", COUNT_COMPILATIONS, str(tatoeba_path)], capture_output=True, text=True, env=environment, timeout=600
+        [sys.executable, "-c", COUNT_COMPILATIONS, str(tatoeba_path)],
+        capture_output=True,
+        text=True,
+        env=environment,
+        timeout=600,
     )
     assert result.returncode == 0, result.stderr[-3000:]
     counts = json.loads(result.stdout.strip().splitlines()[-1])

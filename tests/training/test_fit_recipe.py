@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tests.conftest import tiny_model
 from seq2seq.config import ModelConfig, TrainConfig
 from seq2seq.data.corpus import read_tatoeba, split_pairs
 from seq2seq.data.pipeline import EncodedPairs
 from seq2seq.training.fit import train, validation_split
+from tests.conftest import tiny_model
 
 
 def test_the_output_bias_starts_at_the_log_frequency_of_each_token():
@@ -40,7 +40,10 @@ def test_validation_is_a_share_of_the_sources_but_at_most_the_cap():
     assert len(validation_split(pairs, TrainConfig(validation_split=0.02))[1]) == 100  # under the default cap of 1000
     assert len(validation_split(pairs, TrainConfig())[1]) == 1000
     assert len(validation_split(pairs, TrainConfig(max_validation_sources=None))[1]) == 1000
-    assert split_pairs(pairs, 0.2, seed=0, most_sources=10)[1] == validation_split(pairs, TrainConfig(max_validation_sources=10))[1]
+    assert (
+        split_pairs(pairs, 0.2, seed=0, most_sources=10)[1]
+        == validation_split(pairs, TrainConfig(max_validation_sources=10))[1]
+    )
 
 
 @pytest.mark.slow
@@ -50,7 +53,9 @@ def test_the_default_model_attends_along_the_source_after_its_first_steps(tatoeb
 
     pairs = read_tatoeba(tatoeba_path).pairs
     pairs = [pairs[i] for i in np.random.default_rng(0).permutation(len(pairs))[:2400]]
-    model = train(pairs, ModelConfig.from_preset("attention"), TrainConfig(epochs=1, verbose=0, max_validation_sources=100))
+    model = train(
+        pairs, ModelConfig.from_preset("attention"), TrainConfig(epochs=1, verbose=0, max_validation_sources=100)
+    )
     stats = attention_statistics(model, [source for source, _ in pairs[:100]])
     assert stats["entropy"] > 0.3, stats
     assert stats["max_weight"] < 0.8, stats

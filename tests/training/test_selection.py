@@ -5,13 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tests.conftest import tiny_model
-from seq2seq.training.checkpoints import best_checkpoint, read_state
 from seq2seq.config import ModelConfig, TrainConfig
 from seq2seq.data.corpus import read_tatoeba
 from seq2seq.errors import ConfigError
-from seq2seq.training.selection import KeepBestWeights, Validator, describe_best
+from seq2seq.training.checkpoints import best_checkpoint, read_state
 from seq2seq.training.fit import train, training_batches
+from seq2seq.training.selection import KeepBestWeights, Validator, describe_best
+from tests.conftest import tiny_model
 
 SMALL = {"units": 24, "embedding_dim": 16, "tokenizer": "word"}
 
@@ -44,7 +44,9 @@ def test_the_validator_loss_is_the_validation_loss_that_keras_reports(pairs):
 
 
 def test_validation_every_n_steps_keeps_the_best_point_and_checkpoints_it(pairs, tmp_path):
-    settings = TrainConfig(epochs=2, batch_size=16, validate_every=4, verbose=0, checkpoint_dir=str(tmp_path / "ckpt"), seed=3)
+    settings = TrainConfig(
+        epochs=2, batch_size=16, validate_every=4, verbose=0, checkpoint_dir=str(tmp_path / "ckpt"), seed=3
+    )
     model = train(pairs, ModelConfig(**SMALL), settings)
     summary = model.training_summary
     between = summary["validations_between_epochs"]
@@ -67,7 +69,10 @@ def test_selecting_by_bleu_keeps_the_epoch_with_the_best_greedy_bleu(pairs):
     assert summary["selected_by"] == "bleu" and summary["best_validation_loss"] is None
     assert summary["best_validation_score"] == pytest.approx(max(bleu), abs=0.01)
     assert summary["best_epoch"] == int(np.argmax(bleu)) + 1
-    assert describe_best(summary) == f"best epoch {summary['best_epoch']}, validation BLEU {summary['best_validation_score']}"
+    assert (
+        describe_best(summary)
+        == f"best epoch {summary['best_epoch']}, validation BLEU {summary['best_validation_score']}"
+    )
 
 
 def test_the_average_of_the_last_epochs_is_kept_only_when_it_validates_better(pairs):
@@ -98,8 +103,28 @@ def test_the_command_line_selects_by_chrf_between_epochs_and_says_what_it_kept(c
     corpus = tmp_path / "pairs.txt"
     corpus.write_text("".join(f"{s}\t{t}\n" for s, t in pairs[:300]), encoding="utf-8")
     out = tmp_path / "m.keras"
-    argv = ["train", str(corpus), "--out", str(out), "--tokenizer", "word", "--units", "16", "--embedding-dim", "8",
-            "--epochs", "3", "--batch-size", "16", "--select-by", "chrf", "--validate-every", "5", "--average-last", "2"]
+    argv = [
+        "train",
+        str(corpus),
+        "--out",
+        str(out),
+        "--tokenizer",
+        "word",
+        "--units",
+        "16",
+        "--embedding-dim",
+        "8",
+        "--epochs",
+        "3",
+        "--batch-size",
+        "16",
+        "--select-by",
+        "chrf",
+        "--validate-every",
+        "5",
+        "--average-last",
+        "2",
+    ]
     assert main(argv) == 0
     last = capsys.readouterr().out.strip().splitlines()[-1]
     summary = load(out).training_summary

@@ -1,4 +1,5 @@
-"""Sizes from the settings alone: the parameter count matches built models, and a training that cannot fit is one line."""
+"""Sizes from the settings alone: the parameter count matches built models, and a training that cannot fit is one
+line."""
 
 from __future__ import annotations
 
@@ -6,21 +7,37 @@ import pytest
 
 from seq2seq.config import ModelConfig
 from seq2seq.errors import ConfigError
-from seq2seq.training.sizes import check_fits, corpus_sizes, count_parameters, estimate, format_bytes, memory_limit, parse_size
+from seq2seq.training.sizes import (
+    check_fits,
+    corpus_sizes,
+    count_parameters,
+    estimate,
+    format_bytes,
+    memory_limit,
+    parse_size,
+)
 from tests.conftest import one_line_error, tiny_model
 
 PAIRS = [("Go.", "Va !"), ("Who are you?", "Qui êtes-vous ?")]
 
 
-@pytest.mark.parametrize("config", [
-    {}, {"cell": "gru"}, {"embedding_dim": 3}, {"bidirectional": True, "bridge": "dense"},
-    {"attention": "luong-general", "embedding_dim": 5, "layers": 2},
-    {"attention": "bahdanau", "cell": "gru", "bidirectional": True, "bridge": "concat"},
-    {"attention": "luong-dot", "bidirectional": True, "bridge": "concat", "layers": 2, "decoder_layers": 3},
-])
+@pytest.mark.parametrize(
+    "config",
+    [
+        {},
+        {"cell": "gru"},
+        {"embedding_dim": 3},
+        {"bidirectional": True, "bridge": "dense"},
+        {"attention": "luong-general", "embedding_dim": 5, "layers": 2},
+        {"attention": "bahdanau", "cell": "gru", "bidirectional": True, "bridge": "concat"},
+        {"attention": "luong-dot", "bidirectional": True, "bridge": "concat", "layers": 2, "decoder_layers": 3},
+    ],
+)
 def test_the_parameter_count_equals_the_built_models(config):
     model = tiny_model(**config)
-    assert count_parameters(model.model_config, len(model.source_vocab), len(model.target_vocab)) == model.count_params()
+    assert (
+        count_parameters(model.model_config, len(model.source_vocab), len(model.target_vocab)) == model.count_params()
+    )
 
 
 def test_the_estimate_grows_with_the_batch_and_the_longest_pair():
@@ -32,7 +49,12 @@ def test_the_estimate_grows_with_the_batch_and_the_longest_pair():
 
 
 def test_corpus_sizes_count_characters_and_the_special_tokens():
-    assert corpus_sizes(ModelConfig(), PAIRS) == (len(set("Go.Who are you?")) + 4, len(set("Va !Qui êtes-vous ?")) + 4, 13, 16)
+    assert corpus_sizes(ModelConfig(), PAIRS) == (
+        len(set("Go.Who are you?")) + 4,
+        len(set("Va !Qui êtes-vous ?")) + 4,
+        13,
+        16,
+    )
     assert corpus_sizes(ModelConfig(tokenizer="subword", vocab_size=300), PAIRS)[:2] == (304, 304)
 
 
@@ -50,7 +72,9 @@ def test_the_limit_is_the_memory_available_without_a_setting(monkeypatch):
     assert limit is None or (limit > 0 and "memory" in where)
 
 
-@pytest.mark.parametrize("text, count", [("8G", 8 * 2**30), ("512M", 512 * 2**20), ("1.5g", 3 * 2**29), ("1000", 1000), ("2 GiB", 2**31)])
+@pytest.mark.parametrize(
+    "text, count", [("8G", 8 * 2**30), ("512M", 512 * 2**20), ("1.5g", 3 * 2**29), ("1000", 1000), ("2 GiB", 2**31)]
+)
 def test_sizes_are_read_with_binary_units(text, count):
     assert parse_size(text) == count
 

@@ -15,16 +15,30 @@ import pytest
 from seq2seq.config import ModelConfig, TrainConfig
 from seq2seq.errors import ConfigError
 from seq2seq.models.loading import load
-from seq2seq.training.stopping import StopTraining, format_seconds, parse_duration
 from seq2seq.training.fit import train
+from seq2seq.training.stopping import StopTraining, format_seconds, parse_duration
 
 PAIRS = [(f"w{i} x{i % 3}", f"v{i} y{i % 2}") for i in range(40)]
 TINY = ModelConfig(units=6, embedding_dim=4, tokenizer="word", attention="luong-general")
-TRAIN = ["--preset", "classic", "--attention", "luong-general", "--units", "6", "--embedding-dim", "4",
-         "--tokenizer", "word", "--batch-size", "8"]
+TRAIN = [
+    "--preset",
+    "classic",
+    "--attention",
+    "luong-general",
+    "--units",
+    "6",
+    "--embedding-dim",
+    "4",
+    "--tokenizer",
+    "word",
+    "--batch-size",
+    "8",
+]
 
 
-@pytest.mark.parametrize("text, seconds", [("90", 90), ("90s", 90), ("20m", 1200), ("1.5h", 5400), (" 2 m ", 120), (7, 7.0)])
+@pytest.mark.parametrize(
+    "text, seconds", [("90", 90), ("90s", 90), ("20m", 1200), ("1.5h", 5400), (" 2 m ", 120), (7, 7.0)]
+)
 def test_durations_read_in_seconds_minutes_and_hours(text, seconds):
     assert parse_duration(text) == seconds
 
@@ -61,7 +75,9 @@ def start_training(tmp_path: Path, *extra) -> tuple[subprocess.Popen, Path]:
     corpus, out = tmp_path / "pairs.txt", tmp_path / "model.keras"
     corpus.write_text("".join(f"{s}\t{t}\n" for s, t in PAIRS * 3), encoding="utf-8")
     command = [sys.executable, "-m", "seq2seq.cli", "train", str(corpus), "--out", str(out), *TRAIN, *extra]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
+    )
     return process, out
 
 
@@ -92,8 +108,10 @@ def test_one_signal_stops_training_and_writes_the_best_model(tmp_path, number, n
     assert f"{name}: stopping after this step" in stderr
     last = stdout.strip().splitlines()[-1]
     summary = load(out).training_summary
-    assert last == (f"Stopped: stopped by {name}. Saved {out} (best epoch {summary['best_epoch']}, "
-                    f"validation loss {summary['best_validation_loss']}).")
+    assert last == (
+        f"Stopped: stopped by {name}. Saved {out} (best epoch {summary['best_epoch']}, "
+        f"validation loss {summary['best_validation_loss']})."
+    )
     assert summary["epochs"] >= 2
 
 
@@ -116,7 +134,11 @@ def test_the_command_line_time_budget_alone_trains_until_it_is_spent_and_writes_
     process, out = start_training(tmp_path, "--max-time", "6s")  # no --epochs: not the default 10
     stdout, stderr = process.communicate(timeout=180)
     assert process.returncode == 0, stderr
-    assert stdout.strip().splitlines()[-1].startswith(f"Stopped: the time budget of 6s was spent. Saved {out} (best epoch ")
+    assert (
+        stdout.strip()
+        .splitlines()[-1]
+        .startswith(f"Stopped: the time budget of 6s was spent. Saved {out} (best epoch ")
+    )
     assert load(out).training_summary["stopped_early"] == "the time budget of 6s was spent"
     state = json.loads((Path(f"{out}.checkpoints") / "state.json").read_text())
     assert state["train_config"]["epochs"] > 10  # not the default 10: the budget alone ends it

@@ -61,7 +61,10 @@ CACHE_RUN = """
 import json
 from jax import monitoring
 hits = []
-monitoring.register_event_listener(lambda event, **details: hits.append(event) if event.endswith("/cache_hits") else None)
+def count(event, **details):
+    if event.endswith("/cache_hits"):
+        hits.append(event)
+monitoring.register_event_listener(count)
 import jax, jax.numpy as jnp
 jnp.ones(3) + 1  # JAX compiles (and looks for its cache) before the training starts
 from seq2seq.training.threads import enable_compilation_cache
@@ -76,8 +79,12 @@ def test_a_second_process_on_jax_loads_its_programs_from_the_cache_instead_of_co
     pytest.importorskip("jax")
     runs = []
     for _ in range(2):
-        env = {**os.environ, "KERAS_BACKEND": "jax", CACHE_VARIABLE: str(tmp_path / "cache"),
-               "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS": "0"}
+        env = {
+            **os.environ,
+            "KERAS_BACKEND": "jax",
+            CACHE_VARIABLE: str(tmp_path / "cache"),
+            "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS": "0",
+        }
         result = subprocess.run([sys.executable, "-c", CACHE_RUN], capture_output=True, text=True, env=env, timeout=300)
         assert result.returncode == 0, result.stderr[-2000:]
         runs.append(json.loads(result.stdout.strip().splitlines()[-1]))

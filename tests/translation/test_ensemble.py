@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import pytest
-
 from keras import ops
 
-from tests.conftest import tiny_model
 from seq2seq.cli import main
-from seq2seq.translation.ensemble import Ensemble, load_ensemble
 from seq2seq.errors import ConfigError
 from seq2seq.host import to_host
 from seq2seq.search.config import SearchConfig
+from seq2seq.translation.ensemble import Ensemble, load_ensemble
+from tests.conftest import tiny_model
 
 TEXTS = ["Go.", "Who are you?", "Hi.", "Run! Go."]
 
@@ -29,7 +28,7 @@ def test_models_of_different_architectures_decode_together_by_their_mean_log_pro
     attention = tiny_model(seed=3, embedding_dim=6, bidirectional=True, bridge="dense", attention="luong-general")
     classic = tiny_model(seed=3)  # one LSTM, states passed, no attention: the same vocabularies
     ensemble = Ensemble([attention, classic])
-    (ids, _), = ensemble.translator.search_ids(TEXTS[:1], SearchConfig())
+    ((ids, _),) = ensemble.translator.search_ids(TEXTS[:1], SearchConfig())
     tokens = [int(t) for t in ids[0]]
     # Greedy: each token is the argmax of the mean of the two models' log-probabilities.
 

@@ -9,9 +9,9 @@ from collections import defaultdict
 import numpy as np
 import pytest
 
-from tests.conftest import tiny_model
 from seq2seq.cli import main
 from seq2seq.errors import ConfigError
+from tests.conftest import tiny_model
 
 TEXTS = ["Go.", "Who are you?", "Hi.", "Run!", ""]
 
@@ -19,7 +19,9 @@ TEXTS = ["Go.", "Who are you?", "Hi.", "Run!", ""]
 @pytest.mark.parametrize("cell, bidirectional", [("lstm", False), ("lstm", True), ("gru", True)])
 @pytest.mark.parametrize("pooling", ["final", "mean"])
 def test_each_text_gets_one_vector_of_the_encoders_width_whatever_its_batch(cell, bidirectional, pooling):
-    model = tiny_model(seed=3, cell=cell, bidirectional=bidirectional, embedding_dim=5, bridge="dense" if bidirectional else "concat")
+    model = tiny_model(
+        seed=3, cell=cell, bidirectional=bidirectional, embedding_dim=5, bridge="dense" if bidirectional else "concat"
+    )
     vectors = model.encode_texts(TEXTS, pooling)
     assert vectors.shape == (len(TEXTS), 7 * (2 if bidirectional else 1)) and vectors.dtype == np.float32
     alone = np.concatenate([model.encode_texts([text], pooling) for text in TEXTS])
@@ -62,11 +64,15 @@ def test_paraphrases_of_the_corpus_sit_closer_than_random_pairs(pooling, tatoeba
     by_translation = defaultdict(list)
     for source, target in pairs:
         by_translation[target].append(source)
-    paraphrases = [(group[0], group[1]) for group in by_translation.values() if len(set(group)) > 1 and group[0] != group[1]]
+    paraphrases = [
+        (group[0], group[1]) for group in by_translation.values() if len(set(group)) > 1 and group[0] != group[1]
+    ]
     assert len(paraphrases) >= 100  # e.g. "Go!" and "Get going!" share "Va !"
     sources = sorted({source for source, _ in pairs})
     shuffled = random.Random(0).sample(sources, len(paraphrases))
-    vectors = trained_on_tatoeba.encode_texts([a for a, _ in paraphrases] + [b for _, b in paraphrases] + shuffled, pooling)
+    vectors = trained_on_tatoeba.encode_texts(
+        [a for a, _ in paraphrases] + [b for _, b in paraphrases] + shuffled, pooling
+    )
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True) + 1e-9
     first, second, random_partner = np.split(vectors, 3)
     paraphrase_similarity = np.sum(first * second, axis=1)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import tiny_model
 from seq2seq.errors import ConfigError
 from seq2seq.search.config import SearchConfig
+from tests.conftest import tiny_model
 
 SOURCES = ["Go.", "Who are you?", "Hi.", "", "Run! Run!", "Go?", "Who?"]
 ARCHITECTURES = [
@@ -22,7 +22,9 @@ def model(request):
     return tiny_model(seed=11, **request.param)
 
 
-@pytest.mark.parametrize("search", [SearchConfig(), SearchConfig(beam=3, nbest=2, length_penalty=0.6)], ids=["greedy", "beam"])
+@pytest.mark.parametrize(
+    "search", [SearchConfig(), SearchConfig(beam=3, nbest=2, length_penalty=0.6)], ids=["greedy", "beam"]
+)
 def test_a_batch_gives_each_sentence_what_it_gets_alone(model, search):
     together = model.translate_nbest(SOURCES, search.replace(batch_size=3))
     alone = [model.translate_nbest([source], search)[0] for source in SOURCES]
@@ -128,7 +130,10 @@ def test_a_source_longer_than_any_seen_in_training_is_still_translated():
     assert len(long_source) > 10 * longest_seen
     (translation,) = model.translate([long_source])
     assert isinstance(translation, str)
-    assert len(model.target_vocab.tokenizer.tokenize(translation.replace("<unk>", "?"))) <= 2 * len(model.source_vocab.encode(long_source)) + 10
+    assert (
+        len(model.target_vocab.tokenizer.tokenize(translation.replace("<unk>", "?")))
+        <= 2 * len(model.source_vocab.encode(long_source)) + 10
+    )
 
 
 def test_the_command_line_warns_about_unknown_tokens_on_one_line_and_strict_fails(tmp_path):
@@ -154,10 +159,15 @@ def test_calling_the_decoder_model_with_the_wrong_inputs_lists_what_it_expects()
 
     model = tiny_model(units=7)
     token, state = np.array([[2]]), np.zeros((1, 7), "float32")
-    expected = "decoder_model expects 3 inputs in this order: decoder_tokens (batch, 1) int32, state_h_0 (batch, 7) float32, state_c_0 (batch, 7) float32"
+    expected = (
+        "decoder_model expects 3 inputs in this order: decoder_tokens (batch, 1) int32, "
+        "state_h_0 (batch, 7) float32, state_c_0 (batch, 7) float32"
+    )
     with pytest.raises(InferenceInputError, match=re_escape(expected + "; received 1 (shapes given: (1, 1))")):
         model.decoder_model.predict([token], verbose=0)
-    with pytest.raises(InferenceInputError, match=re_escape("input 1 should be decoder_tokens (batch, 1), but its shape is (1, 7)")):
+    with pytest.raises(
+        InferenceInputError, match=re_escape("input 1 should be decoder_tokens (batch, 1), but its shape is (1, 7)")
+    ):
         model.decoder_model.predict([state, state, token], verbose=0)
     with pytest.raises(InferenceInputError, match="encoder_model expects 1 inputs"):
         model.encoder_model.predict([token, token], verbose=0)
@@ -175,7 +185,9 @@ def test_a_coverage_penalty_of_zero_is_plain_beam_search_and_needs_beam_and_atte
 
     model = tiny_model(seed=15, embedding_dim=6, bidirectional=True, bridge="dense", attention="luong-general")
     texts = ["Go.", "Who are you?", "Hi. Run!"]
-    assert model.translate_nbest(texts, beam=3, nbest=2, coverage_penalty=0.0) == model.translate_nbest(texts, beam=3, nbest=2)
+    assert model.translate_nbest(texts, beam=3, nbest=2, coverage_penalty=0.0) == model.translate_nbest(
+        texts, beam=3, nbest=2
+    )
     penalised = model.translate_nbest(texts, beam=3, nbest=2, coverage_penalty=0.5)
     assert all(len(hypotheses) == 2 for hypotheses in penalised)
     with pytest.raises(ConfigError, match="--beam 2 or more"):
