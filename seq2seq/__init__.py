@@ -27,7 +27,7 @@ _PUBLIC = {
     "resume": "seq2seq.training.fit",
     "load": "seq2seq.models.loading",
     "Ensemble": "seq2seq.translation.ensemble",
-    "load_ensemble": "seq2seq.translation.ensemble",
+    "load_ensemble": "seq2seq.models.loading",
     "attention_statistics": "seq2seq.evaluation.attention_stats",
 }
 

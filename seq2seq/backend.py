@@ -5,6 +5,15 @@ from __future__ import annotations
 import keras
 
 
+def compiles_per_shape() -> bool:
+    """Whether this backend compiles a search program per shape of its inputs (JAX's XLA does).
+
+    TensorFlow traces once for every shape and PyTorch runs eagerly, so there a batch keeps
+    its own shape; under JAX searches pad their batches to a few fixed shapes.
+    """
+    return keras.backend.backend() == "jax"
+
+
 def compile_search(function):
     """Compile `function(source_ids (batch, src_len), max_lengths (batch,), width)` for this backend.
 
@@ -46,7 +55,7 @@ def compile_search(function):
 
 
 def compile_state_loop(function):
-    """Compile `function(state, until) -> state` for this backend; `state` is a dict of tensors.
+    """Compile `function(state, until) -> state` for this backend; `state` is a tree of tensors (NamedTuples).
 
     `until` is an int. TensorFlow traces once for every shape of the state's tensors (all
     axes unknown); JAX compiles once per shape; PyTorch runs eagerly without gradients.

@@ -7,7 +7,10 @@ Presets name well-known architectures; explicit fields override them.
 from __future__ import annotations
 
 import dataclasses
+import re
 from dataclasses import dataclass, field
+
+import yaml
 
 from seq2seq.errors import ConfigError
 from seq2seq.validation import is_number, require_bool, require_choice, require_positive_int, require_seed
@@ -38,9 +41,7 @@ class ModelConfig:
     attention: str = "none"  # none | bahdanau (additive) | luong-dot | luong-general, with input feeding
     embedding_dim: int | None = None  # None: one-hot token inputs, as the classic recipe
     dropout: float = 0.0  # dropout on the inputs of every recurrent layer, in training only
-    tokenizer: str = (
-        "char"  # how text becomes tokens: "char", "word", "subword" (SentencePiece) or "space" (items as written)
-    )
+    tokenizer: str = "char"  # how text becomes tokens: char, word, subword (SentencePiece), space (items as written)
     lowercase: bool = False  # lower-case text before tokenizing
     vocab_size: int | None = None  # word: keep the most frequent; subword: pieces per side (default 8000)
 
@@ -159,6 +160,24 @@ PRESETS: dict[str, dict] = {
 }
 
 
+_DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "": 1}
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smh]?)\s*$")
+
+
+def parse_duration(text) -> float:
+    """Seconds in `"90"`, `"90s"`, `"20m"` or `"1.5h"` (or a positive number of seconds); a clear error otherwise."""
+    if isinstance(text, (int, float)) and not isinstance(text, bool):
+        seconds = float(text)
+    else:
+        match = _DURATION.match(str(text))
+        if not match:
+            raise ConfigError(f"max_time must be a duration such as 90s, 20m or 1.5h, got {text!r}.")
+        seconds = float(match.group(1)) * _DURATION_UNITS[match.group(2)]
+    if seconds <= 0:
+        raise ConfigError(f"max_time must be a positive duration, got {text!r}.")
+    return seconds
+
+
 @dataclass(frozen=True)
 class TrainConfig:
     """How a model is trained."""
@@ -166,19 +185,13 @@ class TrainConfig:
     epochs: int = 10  # passes over the training pairs
     batch_size: int = 64  # pairs per gradient step
     validation_split: float = 0.2  # share of source sentences held out to pick the best model...
-    max_validation_sources: int | None = (
-        1000  # ...but at most this many (None: no cap), so big corpora train on nearly all
-    )
+    max_validation_sources: int | None = 1000  # ...but at most this many (None: no cap): big corpora train on most
     validation_file: str | None = None  # a Tatoeba/Anki file of validation pairs: all pairs train, none is split off
     validate_every: int | None = None  # also validate every N steps (long epochs), keeping the best weights found
     select_by: str = "loss"  # keep the weights with the best validation "loss", or greedy "bleu" or "chrf"
-    average_last: int | None = (
-        None  # at the end, try the mean of the last N epochs' weights; kept if it validates better
-    )
+    average_last: int | None = None  # at the end, try the mean of the last N epochs' weights; kept if better
     learning_rate: float = 3e-3  # Adam step size (the base rate that a schedule decays)
-    lr_schedule: str | None = (
-        None  # constant | linear | cosine decay to 0 at the end; None: linear, constant with reduce_lr_patience
-    )
+    lr_schedule: str | None = None  # constant|linear|cosine decay to 0; None: linear, constant with reduce_lr_patience
     lr_decay_start: float = 0.5  # share of the training (steps or time budget) at the base rate before the decay
     seed: int = 0  # seeds the split, the shuffling and the weight initialisation
     min_frequency: int = 1  # drop tokens seen fewer times than this (word and subword tokens)
@@ -187,9 +200,7 @@ class TrainConfig:
     patience: int | None = None  # stop after this many epochs without a better validation loss
     reduce_lr_patience: int | None = None  # halve the learning rate after this many epochs without one
     clip_norm: float | None = None  # clip each gradient to this global norm
-    max_time: float | str | None = (
-        None  # stop after this long ("90s", "20m", "1.5h" or seconds) and keep the best model
-    )
+    max_time: float | str | None = None  # stop after this long ("90s", "20m", "1.5h" or seconds), keep the best model
     label_smoothing: float = 0.0  # share of each target's probability spread over the other tokens
     checkpoint_dir: str | None = None  # write a checkpoint here after every epoch (resumable)
     logdir: str | None = None  # TensorBoard logs
@@ -236,8 +247,6 @@ class TrainConfig:
                     "choose one (lr_schedule constant keeps the plateau halving)."
                 )
         if self.max_time is not None:
-            from seq2seq.training.stopping import parse_duration
-
             object.__setattr__(self, "max_time", parse_duration(self.max_time))
         if self.distribute is not None:
             require_choice("distribute", self.distribute, ("mirrored", "multi-worker"))
@@ -256,8 +265,6 @@ def settings_keys() -> list[str]:
 
 def read_settings_file(path) -> dict:
     """Training settings from a YAML mapping; an unknown key fails and lists the valid ones."""
-    import yaml
-
     try:
         with open(path, encoding="utf-8") as handle:
             values = yaml.safe_load(handle)

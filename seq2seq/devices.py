@@ -43,7 +43,7 @@ class Device:
     backend: str  # the Keras backend: "tensorflow", "jax", "torch", ...
     kind: str
     name: str = ""
-    visible: int = 1  # accelerators the backend sees; Keras computes on the first (--distribute uses all on TensorFlow)
+    visible: int = 1  # accelerators the backend sees; Keras computes on the first (--distribute: all, TF and JAX)
     cores: int = 1  # CPU cores this process may run on
 
     def describe(self) -> str:

@@ -34,4 +34,10 @@ class EmptyVocabularyWarning(UserWarning):
 
 
 class OutputError(Seq2SeqError):
-    """An output file cannot or should not be written (a read-only folder, a command's own input, a file of another kind)."""
+    """An output file cannot or should not be written (a read-only folder, a command's own input, a file of another
+    kind)."""
+
+
+class SeriesError(Seq2SeqError, ValueError):
+    """A time-series file or frame cannot be read as the series it should hold (a missing column, a value that is
+    not a number, times out of order, a series too short for the windows asked for)."""

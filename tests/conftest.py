@@ -6,6 +6,9 @@ import os
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# `seq2seq translate MODEL.keras` would export each model it meets once (seconds each); only
+# tests/cli/test_translate_cache.py turns the cached export on.
+os.environ.setdefault("SEQ2SEQ_EXPORT_CACHE", "off")
 
 import keras  # noqa: E402,F401  (imported first, so the CLI under test leaves stderr alone)
 import pytest  # noqa: E402

@@ -6,7 +6,7 @@ import dataclasses
 
 import pytest
 
-from seq2seq.config import ModelConfig, TrainConfig
+from seq2seq.config import ModelConfig, TrainConfig, parse_duration
 from seq2seq.errors import ConfigError, Seq2SeqError
 from tests.conftest import one_line_error
 
@@ -255,3 +255,16 @@ def test_presets_name_the_three_models_of_the_literature():
 def test_depths_and_vocabularies_past_their_caps_are_refused(settings, expected):
     assert expected in message_of(ModelConfig, **settings)
     assert ModelConfig(layers=32, vocab_size=1_000_000).layers == 32
+
+
+@pytest.mark.parametrize(
+    "text, seconds", [("90", 90), ("90s", 90), ("20m", 1200), ("1.5h", 5400), (" 2 m ", 120), (7, 7.0)]
+)
+def test_durations_read_in_seconds_minutes_and_hours(text, seconds):
+    assert parse_duration(text) == seconds
+
+
+@pytest.mark.parametrize("text", ["", "20 minutes", "-5m", "0", "1d", "m"])
+def test_a_bad_duration_says_what_is_expected(text):
+    with pytest.raises(ConfigError, match="max_time must be a"):
+        parse_duration(text)

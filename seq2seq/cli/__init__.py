@@ -12,13 +12,13 @@ import signal
 import sys
 import warnings
 
-from seq2seq.cli import average, demo, encode, evaluate, export, info, serve, split, train, translate
+from seq2seq.cli import average, demo, encode, evaluate, export, forecast, info, score, serve, split, train, translate
 from seq2seq.cli.arguments import Parser, UsageError
 from seq2seq.errors import Seq2SeqError
 
 USAGE_ERROR = 2
 INTERRUPTED = 130  # the shell's status for a program ended by Ctrl-C
-COMMANDS = (train, translate, encode, demo, evaluate, split, average, info, serve, export)
+COMMANDS = (train, translate, score, encode, demo, evaluate, split, average, info, serve, export, forecast)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -30,8 +30,8 @@ def main(argv: list[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
         if not hasattr(args, "run"):
             raise UsageError(
-                "seq2seq: choose a command: train, translate, encode, evaluate, split, average, demo, info, serve or "
-                "export (see seq2seq --help)"
+                "seq2seq: choose a command: train, translate, encode, evaluate, split, average, demo, info, serve, "
+                "export or forecast (see seq2seq --help)"
             )
         quiet_tensorflow(debug)
         return args.run(args) or 0

@@ -44,8 +44,7 @@ def run_evaluate(args) -> int:
 
     from seq2seq.evaluation.scores import evaluate_model
     from seq2seq.files import prepare_destination
-    from seq2seq.models.loading import load
-    from seq2seq.translation.ensemble import load_ensemble
+    from seq2seq.models.loading import load, load_ensemble
 
     search = search_settings(args)
     paths, tests = [args.model], list(args.test)

@@ -65,15 +65,15 @@ def add_command(commands) -> None:
 
 def run_serve(args) -> int:
     from seq2seq.errors import Seq2SeqError
-    from seq2seq.models.loading import load
     from seq2seq.serving.hosts import answered_hosts, exposure_warning
     from seq2seq.serving.server import listen, serve
+    from seq2seq.serving.service import load_served
 
     token = args.token if args.token is not None else os.environ.get(TOKEN_VARIABLE) or None
     if token is not None and not token.strip():
         raise Seq2SeqError("--token is empty; give a secret of some length, or leave the option out.")
     socket = listen(args.host, args.port)  # refuse a busy port before the model loads
-    model = load(args.model, args.precision)
+    model = load_served(args.model, args.precision)
     settings = dict(
         max_texts=args.max_texts,
         max_chars=args.max_chars,

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 
 from seq2seq.cli.arguments import UsageError, add_force_option, positive_int, read_corpus_given
+from seq2seq.cli.tuning import add_tuning_options, load_base_model, tune
 from seq2seq.config import ATTENTIONS, BRIDGES, CELLS, LR_SCHEDULES, SELECT_BY, TOKENIZERS, settings_keys
 
 _SETTING_FLAGS = set(settings_keys())  # `train` flags that may also come from --config
 UNTIL_TIME_IS_UP = 100_000  # the epochs of a training given --max-time but no --epochs
 MAX_LINE_LENGTH = 1000  # characters per side before a pair is left out: 13 times the real corpus's longest (78)
+INPUT_SETTINGS = ("data", "source_file", "target_file", "validation_file", "source_embeddings", "target_embeddings")
 DEFAULT_PRESET = "attention"  # it beat `classic` on held-out BLEU at equal training time (18.1 against 5.0 greedy)
 
 
@@ -97,25 +100,31 @@ def add_command(commands) -> None:
     training.add_argument(
         "--distribute",
         choices=["mirrored", "multi-worker"],
-        help="train on all local devices, or on the machines in TF_CONFIG",
+        help="train on all local devices, or on several workers (TF_CONFIG, or JAX's --coordinator)",
     )
+    training.add_argument("--coordinator", metavar="HOST:PORT", help="JAX multi-worker: process 0's address")
+    training.add_argument("--num-processes", type=positive_int, help="JAX multi-worker: how many processes")
+    training.add_argument("--process-id", type=int, help="JAX multi-worker: this process's index, 0 to N-1")
     training.add_argument(
         "--mixed-precision", action="store_true", default=None, help="bfloat16 maths, float32 weights"
     )
+    add_tuning_options(train)
     train.set_defaults(run=run_train)
 
 
 def run_train(args) -> int:
-    from seq2seq.config import read_settings_file
+    from seq2seq.config import parse_duration, read_settings_file
     from seq2seq.devices import device_line
     from seq2seq.errors import ModelFileError
     from seq2seq.files import exclusive_use, prepare_destination, prepare_folder
     from seq2seq.models.format import prepare_model_destination
-    from seq2seq.training.distribution import split_cpu_from_environment
-    from seq2seq.training.stopping import StopTraining, parse_duration, stop_on_signals
+    from seq2seq.training.distribution import is_chief, join_cluster, split_cpu_from_environment
+    from seq2seq.training.stopping import StopTraining, stop_on_signals
     from seq2seq.training.threads import configure_training_threads
+    from seq2seq.training.workers import save_nowhere
 
     split_cpu_from_environment()
+    join_cluster(args.coordinator, args.num_processes, args.process_id)  # before JAX computes anything
     configure_training_threads()
     settings = read_settings_file(args.config) if args.config else {}
     settings.update({key: value for key, value in vars(args).items() if value is not None and key in _SETTING_FLAGS})
@@ -123,25 +132,18 @@ def run_train(args) -> int:
         raise UsageError("seq2seq train: the following arguments are required: --out (or `out:` in --config)")
     out = settings["out"]
     settings["checkpoint_dir"] = settings.get("checkpoint_dir") or f"{out}.checkpoints"
-    inputs = [
-        args.config,
-        *(
-            settings.get(key)
-            for key in (
-                "data",
-                "source_file",
-                "target_file",
-                "validation_file",
-                "source_embeddings",
-                "target_embeddings",
-            )
-        ),
-    ]
-    prepare_model_destination(out)
-    prepare_destination(out, ModelFileError, kind="model", inputs=inputs, force=args.force)
-    prepare_folder(settings["checkpoint_dir"], "checkpoint folder")
+    base = load_base_model(args, settings)
+    inputs = [args.config, args.base_model, *(settings.get(key) for key in INPUT_SETTINGS)]
+    chief = is_chief(distributed_as(args, settings))  # the other workers of a run write nothing
+    if chief:
+        prepare_model_destination(out)
+        prepare_destination(out, ModelFileError, kind="model", inputs=inputs, force=args.force)
+        prepare_folder(settings["checkpoint_dir"], "checkpoint folder")
     # Held until the end, so a second training on this --out or checkpoint folder fails at once.
-    with exclusive_use(out, "training"), exclusive_use(settings["checkpoint_dir"], "training"):
+    with contextlib.ExitStack() as held:
+        if chief:
+            held.enter_context(exclusive_use(out, "training"))
+            held.enter_context(exclusive_use(settings["checkpoint_dir"], "training"))
         print(device_line(), flush=True)  # which device trains, and a hint where a GPU sits unused
         corpus = read_training_corpus(args, settings)
         verbose = "auto" if sys.stdout.isatty() else 2  # one line per epoch in logs and pipes
@@ -150,12 +152,29 @@ def run_train(args) -> int:
             settings["epochs"] = UNTIL_TIME_IS_UP  # a time budget alone: train until it is spent
         # Saving stays inside the block: a second signal while the model is written aborts it too.
         with stop_on_signals(StopTraining(None if max_time is None else parse_duration(max_time))) as stopper:
-            model = train_or_resume(args, settings, corpus, verbose, stopper)
+            model = train_or_resume(args, settings, corpus, verbose, stopper, base)
+            if not chief:
+                save_nowhere(model)
+                print("Trained with the other workers; worker 0 (the chief) saves the model.")
+                return 0
             save_trained(model, out, settings["checkpoint_dir"])
             write_history(out, model.training_summary.get("history") or {})
             stopped = f"Stopped: {stopper.reason}. " if stopper.reason else ""
             print(f"{stopped}Saved {out} ({describe_result(model.training_summary)}).")
     return 0
+
+
+def distributed_as(args, settings: dict) -> str | None:
+    """How this training is distributed: as asked, or for --resume as the checkpointed run was."""
+    from seq2seq.errors import Seq2SeqError
+    from seq2seq.training.checkpoints import read_state
+
+    if settings.get("distribute") or not args.resume:
+        return settings.get("distribute")
+    try:
+        return read_state(settings["checkpoint_dir"])["train_config"].get("distribute")
+    except Seq2SeqError:
+        return None  # the resume itself says what is wrong
 
 
 def read_training_corpus(args, settings: dict):
@@ -217,12 +236,14 @@ def describe_result(summary: dict) -> str:
     return describe_best(summary)
 
 
-def train_or_resume(args, settings: dict, corpus, verbose, stopper):
-    """The model of `seq2seq train`: a new training, or the resumed one."""
+def train_or_resume(args, settings: dict, corpus, verbose, stopper, base=None):
+    """The model of `seq2seq train`: a new training, the resumed one, or `base` fine-tuned."""
     from seq2seq.config import ModelConfig, TrainConfig
     from seq2seq.training.fit import resume, train
     from seq2seq.training.sizes import check_fits
 
+    if base is not None:
+        return tune(base, args, settings, corpus, verbose, stopper)
     if args.resume:
         return resume(
             corpus.pairs,

@@ -24,10 +24,16 @@ def add_command(commands) -> None:
     translate.add_argument(
         "model",
         help="a model file written by seq2seq train (more .keras files after it decode as an ensemble), "
-        "or a directory written by seq2seq export (greedy, no Keras: a fast start)",
+        "or a directory written by seq2seq export (greedy or beam search, no Keras: a fast start)",
     )
     translate.add_argument("texts", nargs="*", help="texts to translate (default: one per line from standard input)")
     translate.add_argument("--interactive", action="store_true", help="type sentences at a prompt")
+    translate.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="translate with Keras, neither using nor writing the cached export beside the model "
+        "(.MODEL.keras.export, made on first use so that later runs start without Keras)",
+    )
     translate.add_argument(
         "--plot-attention", metavar="IMAGE", help="draw the attention of one text's translation (.png, .svg, .pdf)"
     )
@@ -42,10 +48,7 @@ def run_translate(args) -> int:
     search = search_settings(args)
     if Path(args.model).is_dir():
         return translate_exported(args, search)
-    from seq2seq.cli.progress import shows_progress, translation_progress
     from seq2seq.files import prepare_destination
-    from seq2seq.models.loading import load
-    from seq2seq.translation.ensemble import load_ensemble
 
     paths = [args.model]
     while args.texts and args.texts[0].endswith(".keras"):  # more models: an ensemble
@@ -57,7 +60,17 @@ def run_translate(args) -> int:
             raise UsageError("seq2seq translate: --plot-attention draws one translation; give exactly one text")
         prepare_destination(args.plot_attention, kind="image", inputs=paths, force=args.force)
     texts = texts_given(args) if args.texts or not args.interactive else None
+    if len(paths) == 1 and uses_cache(args, search):
+        return translate_cached(args, search, texts)
+    from seq2seq.models.loading import load, load_ensemble
+
     model = load(args.model, args.precision) if len(paths) == 1 else load_ensemble(paths, args.precision)
+    return translate_with_keras(model, args, search, texts)
+
+
+def translate_with_keras(model, args, search, texts) -> int:
+    from seq2seq.cli.progress import shows_progress, translation_progress
+
     if args.plot_attention:
         return plot_one_attention(model, args, texts)
     if args.interactive:
@@ -69,26 +82,75 @@ def run_translate(args) -> int:
     return 0
 
 
+def uses_cache(args, search) -> bool:
+    """Whether the cached export gives what Keras would: one model, a search the runner does as Keras does.
+
+    Sampling, n-gram blocking, bfloat16, attention pictures and the interactive prompt go
+    through Keras; so does everything where onnxruntime is not installed.
+    """
+    from importlib.util import find_spec
+
+    from seq2seq.export.cache import cache_enabled
+
+    supported = cache_enabled() and not (
+        search.sample or search.no_repeat_ngram or args.interactive or args.plot_attention
+    )
+    return (
+        supported and not args.no_cache and args.precision in (None, "float32") and find_spec("onnxruntime") is not None
+    )
+
+
+def translate_cached(args, search, texts) -> int:
+    """Translate with the cached export of the model, made first if missing or stale; Keras if it cannot be."""
+    from seq2seq.cli.progress import shows_progress, translation_progress
+    from seq2seq.export.cache import cache_directory, can_write, model_stamp, open_cached, write_cache
+
+    translator = open_cached(args.model)
+    if translator is None:
+        from importlib.util import find_spec
+
+        from seq2seq.models.loading import load  # Keras: only when there is no current cache
+
+        stamp = model_stamp(Path(args.model)) if Path(args.model).is_file() else None
+        model = load(args.model, args.precision)
+        exporter = find_spec("onnx") is not None and find_spec("tf2onnx") is not None
+        if stamp is None or not exporter or not can_write(args.model):
+            return translate_with_keras(model, args, search, texts)
+        print(
+            f"seq2seq: exporting {args.model} to {cache_directory(args.model)} once, so that later runs start "
+            "without Keras (--no-cache skips this)",
+            file=sys.stderr,
+        )
+        translator = write_cache(model, args.model, stamp)
+        if translator is None:
+            return translate_with_keras(model, args, search, texts)
+    with translation_progress(len(texts), shows_progress(len(texts), search.batch_size)) as progress:
+        results = translator.translate_nbest(texts, search, progress=progress)
+    print_hypotheses(results, search.nbest > 1 or args.scores)
+    warn_of_empty_outputs(texts, [hypotheses[0].text if hypotheses else "" for hypotheses in results], search)
+    return 0
+
+
 def translate_exported(args, search) -> int:
-    """A directory written by `seq2seq export`: greedy translation by onnxruntime or TensorFlow alone, no Keras."""
+    """A directory written by `seq2seq export`: greedy or beam search by onnxruntime or TensorFlow alone, no Keras."""
     from seq2seq.export.exporter import MANIFEST
     from seq2seq.export.runner import ExportedTranslator
-    from seq2seq.search.config import SearchConfig
 
     if not (Path(args.model) / MANIFEST).is_file():
         raise UsageError(
             f"seq2seq translate: {args.model} is a directory but not one written by seq2seq export (it has no "
             f"{MANIFEST})"
         )
-    greedy = SearchConfig().replace(max_length=search.max_length, batch_size=search.batch_size)
-    if search != greedy or args.scores or args.interactive or args.plot_attention or args.precision:
+    if search.sample or search.no_repeat_ngram or args.interactive or args.plot_attention or args.precision:
         raise UsageError(
-            f"seq2seq translate: {args.model} is an exported model, which translates greedily with only "
-            "--max-length and --batch-size; give the .keras file for other options"
+            f"seq2seq translate: {args.model} is an exported model, which searches greedily or by beam (with "
+            "--nbest, --scores and the length options and penalties); give the .keras file for sampling, "
+            "--no-repeat-ngram, --interactive, --plot-attention or --precision"
         )
     texts = texts_given(args)
-    for translation in ExportedTranslator(args.model).translate(texts, search.max_length, search.batch_size):
-        print(translation)
+    results = ExportedTranslator(args.model).translate_nbest(texts, search)
+    print_hypotheses(results, search.nbest > 1 or args.scores)
+    warn_of_empty_outputs(texts, [hypotheses[0].text if hypotheses else "" for hypotheses in results], search)
     return 0
 
 

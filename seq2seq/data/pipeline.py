@@ -116,7 +116,9 @@ class BucketedBatches(keras.utils.PyDataset):
 
     With `fixed_shapes`, every batch of bucket b has `sizes[b]` rows and the bucket's
     `widths[b]` (its longest source; its longest target plus one), the last batch of a bucket
-    filled with rows of padding only: `shapes()` is then every shape an epoch holds.
+    filled with rows of padding only: `shapes()` is then every shape an epoch holds. Each size
+    is rounded up to a multiple of `replicas` (data-parallel training: equal shares); with
+    `shard=(index, count)` a batch is the index-th of `count` equal parts of its rows.
 
     Keras reads it as a `PyDataset` (`len`, the batches by index, `on_epoch_end` moving to the
     next epoch); `epoch_batches()` yields a whole epoch, the next one each call, for `tf.data`.
@@ -135,6 +137,8 @@ class BucketedBatches(keras.utils.PyDataset):
         pad_multiple,
         fixed_shapes=False,
         first_epoch=0,
+        replicas=1,
+        shard=(0, 1),
     ):
         super().__init__()
         self.encoded = encoded
@@ -143,10 +147,11 @@ class BucketedBatches(keras.utils.PyDataset):
         self.pad_multiple = pad_multiple
         self.fixed_shapes = fixed_shapes
         self.next_epoch = first_epoch
+        self.shard = shard
         lengths = encoded.example_lengths
         if boundaries is None:
             boundaries = bucket_boundaries(lengths, batch_size)
-        self.sizes = bucket_batch_sizes(lengths, boundaries, batch_size)
+        self.sizes = [-(-size // replicas) * replicas for size in bucket_batch_sizes(lengths, boundaries, batch_size)]
         bucket_of = np.searchsorted(np.asarray(boundaries, dtype=np.int64), lengths, side="right")
         self.buckets = [np.flatnonzero(bucket_of == bucket) for bucket in range(len(self.sizes))]
         sources, targets = encoded.source_lengths, encoded.target_lengths
@@ -212,6 +217,10 @@ class BucketedBatches(keras.utils.PyDataset):
             source, decoder_input, decoder_target = (
                 np.pad(ids, ((0, filler), (0, 0))) for ids in (source, decoder_input, decoder_target)
             )
+        index, count = self.shard
+        if count > 1:  # this process's rows of the global batch
+            part = slice(index * len(source) // count, (index + 1) * len(source) // count)
+            source, decoder_input, decoder_target = source[part], decoder_input[part], decoder_target[part]
         return {"encoder_tokens": source, "decoder_tokens": decoder_input}, decoder_target
 
 
@@ -239,6 +248,8 @@ def training_dataset(
     pad_multiple: int | None = None,
     fixed_shapes: bool | None = None,
     first_epoch: int = 0,
+    replicas: int = 1,
+    shard: tuple[int, int] = (0, 1),
 ):
     """Batches `({"encoder_tokens", "decoder_tokens"}, targets)` for `fit`, epoch after epoch.
 
@@ -250,6 +261,7 @@ def training_dataset(
     its background thread sleeps in growing intervals and held the end of an epoch until it
     woke (up to seconds per epoch). Elsewhere it is the `PyDataset` itself: read in Keras'
     own loop, it trained the classic model on JAX in half the time per epoch of `tf.data`.
+    `replicas` and `shard` serve data-parallel training (see `BucketedBatches`).
     """
     batches = BucketedBatches(
         encoded,
@@ -262,6 +274,8 @@ def training_dataset(
         pad_multiple=pad_multiple or default_pad_multiple(),
         fixed_shapes=default_fixed_shapes() if fixed_shapes is None else fixed_shapes,
         first_epoch=first_epoch,
+        replicas=replicas,
+        shard=shard,
     )
     if keras.backend.backend() != "tensorflow":
         return batches

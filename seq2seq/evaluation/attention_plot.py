@@ -5,7 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 from seq2seq.errors import Seq2SeqError
+from seq2seq.files import write_atomically_with
 from seq2seq.host import to_host_tree
+from seq2seq.translation.translator import default_max_length
 
 
 class NoAttentionError(Seq2SeqError):
@@ -23,8 +25,6 @@ def attention_matrix(model, text: str, max_length: int | None = None):
             f"this model has no attention (preset {model.model_config.preset}, attention none), so it has no "
             "attention picture; train one with --attention luong-general (or --preset attention)."
         )
-    from seq2seq.translation.translator import default_max_length
-
     ids = model.source_vocab.encode(text)
     limit = max_length or default_max_length(len(ids))
     # On the host between steps: one sentence, and on PyTorch no autograd graph grows through the loop.
@@ -50,8 +50,6 @@ def plot_attention(model, text: str, path, max_length: int | None = None) -> str
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-
-    from seq2seq.files import write_atomically_with
 
     source_tokens, output_ids, weights = attention_matrix(model, text, max_length)
     output_tokens = [display_token(model.target_vocab.tokens[t]) for t in output_ids]

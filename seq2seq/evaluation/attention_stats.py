@@ -20,10 +20,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+from scipy.stats import rankdata
 
 from seq2seq.data.batching import pad_batch
 from seq2seq.evaluation.attention_plot import NoAttentionError
 from seq2seq.host import to_host
+from seq2seq.search.config import SearchConfig
 
 STAT_NAMES = ("first_token_weight", "entropy", "max_weight", "monotonicity")
 
@@ -47,8 +49,6 @@ def attention_statistics(model, texts: Sequence[str], batch_size: int = 128) -> 
 
 def greedy_output_ids(model, texts) -> list[list[int]]:
     """The ids of each text's greedy translation, without the end id."""
-    from seq2seq.search.config import SearchConfig
-
     vocab = model.target_vocab
     outputs = []
     for ids, _ in model.translator.search_ids(texts, SearchConfig()):
@@ -88,8 +88,6 @@ def summarise(per_sentence: Sequence[np.ndarray]) -> dict:
 
 def _rank_correlation(x: np.ndarray, y: np.ndarray) -> float:
     """Spearman's rank correlation (average ranks for ties); 0 where either side is constant."""
-    from scipy.stats import rankdata
-
     rx, ry = rankdata(x), rankdata(y)
     if np.ptp(rx) == 0 or np.ptp(ry) == 0:
         return 0.0

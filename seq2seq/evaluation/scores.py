@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from sacrebleu.metrics import BLEU, CHRF, TER
+
 
 def group_references(pairs: Sequence[tuple[str, str]]) -> tuple[list[str], list[list[str]]]:
     """Unique sources in first-appearance order, each with all of its targets as references."""
@@ -15,8 +17,6 @@ def group_references(pairs: Sequence[tuple[str, str]]) -> tuple[list[str], list[
 
 def score_translations(hypotheses: Sequence[str], references: Sequence[Sequence[str]]) -> dict:
     """Corpus BLEU, chrF, TER and exact-match accuracy; a sentence may have several references."""
-    from sacrebleu.metrics import BLEU, CHRF, TER
-
     if len(hypotheses) != len(references):
         raise ValueError(f"{len(hypotheses)} hypotheses but {len(references)} reference lists.")
     streams = reference_streams(references)
@@ -42,8 +42,6 @@ def evaluate_model(model, pairs: Sequence[tuple[str, str]], search=None, **overr
     Returns the corpus scores and one row per source: source, hypothesis, references and the
     sentence-level chrF.
     """
-    from sacrebleu.metrics import CHRF
-
     sources, references = group_references(pairs)
     hypotheses = model.translate(sources, search, **overrides)
     scores = score_translations(hypotheses, references)

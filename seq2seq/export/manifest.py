@@ -15,9 +15,11 @@ from pathlib import Path
 
 from seq2seq.data.vocabulary import Vocabulary
 from seq2seq.errors import ModelFileError, Seq2SeqError
+from seq2seq.export.onnx_search import SEARCH_INPUT, SEARCH_OUTPUTS
 
 MANIFEST = "seq2seq-export.json"
 FORMATS = {"saved_model": ("encoder", "decoder"), "onnx": ("encoder.onnx", "decoder.onnx")}
+SEARCH_STEP = "search_step.onnx"  # the searches' decoder step, in ONNX exports (`search_graphs.py`)
 MOST_MANIFEST_BYTES = 64 << 20  # both vocabularies with their subword models: a few MB at most
 
 
@@ -62,19 +64,34 @@ def check_manifest(path: Path, manifest: dict) -> tuple[Vocabulary, Vocabulary]:
                 f"{path}: field {name!r} must be {expected!r} (the name seq2seq export writes "
                 f"for {format}), got {manifest[name]!r}."
             )
-    names = {
-        key: field(key, list, "a list of names")
-        for key in ("state_names", "encoder_inputs", "encoder_outputs", "decoder_inputs", "decoder_outputs")
-    }
+    keys = ["state_names", "encoder_inputs", "encoder_outputs", "decoder_inputs", "decoder_outputs"]
+    if "search_step" in manifest:
+        if format != "onnx" or field("search_step", str, f"the path {SEARCH_STEP!r}") != SEARCH_STEP:
+            raise ExportedModelError(
+                f"{path}: field 'search_step' must be {SEARCH_STEP!r} in an ONNX export, "
+                f"got {manifest['search_step']!r}."
+            )
+        keys += ["search_step_inputs", "search_step_outputs"]
+    names = {key: field(key, list, "a list of names") for key in keys}
     for key, values in names.items():
         if not all(isinstance(value, str) for value in values):
             raise ExportedModelError(f"{path}: field {key!r} must be a list of names (strings).")
     if names["encoder_inputs"] != ["encoder_tokens"] or names["decoder_inputs"][:1] != ["decoder_tokens"]:
         raise ExportedModelError(f"{path}: the graphs' first inputs must be 'encoder_tokens' and 'decoder_tokens'.")
     for state in names["state_names"]:
-        for key in ("encoder_outputs", "decoder_inputs"):
+        for key in [key for key in ("encoder_outputs", "decoder_inputs", "search_step_inputs") if key in names]:
             if state not in names[key]:
                 raise ExportedModelError(f"{path}: state name {state!r} is not among the names in {key!r}.")
+    if "search_step" in manifest and (
+        names["search_step_inputs"][:1] != ["decoder_tokens"]
+        or names["search_step_inputs"][-1:] != [SEARCH_INPUT]
+        or names["search_step_outputs"][-len(SEARCH_OUTPUTS) :] != SEARCH_OUTPUTS
+        or len(names["search_step_outputs"]) < len(names["state_names"]) + len(SEARCH_OUTPUTS)
+    ):
+        raise ExportedModelError(
+            f"{path}: fields 'search_step_inputs' and 'search_step_outputs' must run from 'decoder_tokens' to "
+            f"{SEARCH_INPUT!r} and from the new states to {', '.join(map(repr, SEARCH_OUTPUTS))}."
+        )
     if len(names["decoder_outputs"]) < 1 + len(names["state_names"]):
         raise ExportedModelError(
             f"{path}: field 'decoder_outputs' must name the probabilities and a new value of each state."

@@ -1,11 +1,14 @@
-"""Greedy translation with an exported model, by TensorFlow alone or onnxruntime alone (no Keras).
+"""Greedy or beam search with an exported model, by TensorFlow alone or onnxruntime alone (no Keras).
 
     python -m seq2seq.export.runner EXPORTED_DIR "Go." "Who are you?"
 
 `ExportedTranslator(directory).translate(texts)` tokenizes with the exported vocabularies,
 sorts the sentences by length into batches, runs the encoder once per batch, then the decoder
 step over the sentences still going until each has ended (the end id, or 2 x source tokens +
-10 tokens, as `Seq2Seq.translate` does). `seq2seq translate EXPORTED_DIR` runs the same.
+10 tokens, as `Seq2Seq.translate` does). `translate_nbest(texts, beam=5, nbest=3)` runs beam
+search and gives scored n-best lists, the same as the Keras search's (`beam.py`).
+`seq2seq translate EXPORTED_DIR` runs the same, and so does `seq2seq translate MODEL.keras`
+through a cached export of the model (`cache.py`).
 
 An exported directory is data from wherever it came from, so nothing in it runs before it is
 checked: its checksum list (`checksums.py`), its manifest (`manifest.py`) and the operations
@@ -16,20 +19,30 @@ line naming the file.
 from __future__ import annotations
 
 import sys
+import warnings
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
-from seq2seq.errors import Seq2SeqError
+from seq2seq.errors import ConfigError, Seq2SeqError, UnknownTokensError, UnknownTokensWarning
+from seq2seq.export.beam import IMPOSSIBLE, BeamSearch, greedy_search
 from seq2seq.export.checksums import verify_checksums
 from seq2seq.export.exporter import GRAPH_CHECKS, MANIFEST
 from seq2seq.export.manifest import ExportedModelError, read_manifest
+from seq2seq.export.step import DecoderStep
+from seq2seq.search.config import SearchConfig
 
 
 def first_line(error: Exception) -> str:
     """The first line of an error from TensorFlow or onnxruntime, whose messages run to many."""
     text = str(error).strip()
     return text.splitlines()[0][:300] if text else type(error).__name__
+
+
+def graph_roles(manifest: dict) -> tuple[str, ...]:
+    """The graphs an export holds: encoder and decoder, and in ONNX exports the search step."""
+    return ("encoder", "decoder") + (("search_step",) if "search_step" in manifest else ())
 
 
 class SavedModelGraphs:
@@ -58,35 +71,55 @@ class SavedModelGraphs:
 
 
 class OnnxGraphs:
-    """The exported graphs as ONNX models run by onnxruntime."""
+    """The exported graphs as ONNX models run by onnxruntime.
+
+    The encoder and the step the searches use are opened at once; the classic decoder, which
+    an export with a search step never runs, only if it is asked for.
+    """
 
     def __init__(self, directory: Path, manifest: dict):
         import onnxruntime
 
-        options = onnxruntime.SessionOptions()
-        options.log_severity_level = 3  # errors only
-        self.paths = {}
-        for role in ("encoder", "decoder"):
-            path = self.paths[role] = directory / manifest[role]
+        self.onnxruntime, self.manifest = onnxruntime, manifest
+        self.options = onnxruntime.SessionOptions()
+        self.options.log_severity_level = 3  # errors only
+        self.options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        self.paths = {role: directory / manifest[role] for role in graph_roles(manifest)}
+        self.sessions: dict = {}
+        for role in ("encoder", "search_step" if "search_step" in manifest else "decoder"):
+            self.session(role)
+
+    def session(self, role: str):
+        """The onnxruntime session of `role`, opened and checked against the manifest on first use."""
+        if role not in self.sessions:
+            path, manifest = self.paths[role], self.manifest
             try:
-                session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+                session = self.onnxruntime.InferenceSession(str(path), self.options, providers=["CPUExecutionProvider"])
             except Exception as error:  # onnxruntime reports a bad model as several types
                 raise ExportedModelError(f"{path}: cannot be loaded by onnxruntime: {first_line(error)}") from None
             inputs, outputs = {node.name for node in session.get_inputs()}, session.get_outputs()
             if inputs != set(manifest[f"{role}_inputs"]) or len(outputs) != len(manifest[f"{role}_outputs"]):
                 raise ExportedModelError(f"{path}: its inputs and outputs are not those {MANIFEST} names.")
-            setattr(self, role, session)
+            self.sessions[role] = session
+        return self.sessions[role]
 
     def run(self, role: str, feeds: dict) -> list[np.ndarray]:
-        return getattr(self, role).run(None, feeds)
+        return self.session(role).run(None, feeds)
 
 
 GRAPHS = {"saved_model": SavedModelGraphs, "onnx": OnnxGraphs}
 BATCH_SIZE = 256  # sentences decoded together, as `seq2seq translate` does
 
 
+class Hypothesis(NamedTuple):
+    """One output sentence and its score, as `seq2seq.translation.translator.Hypothesis`."""
+
+    text: str
+    score: float
+
+
 class ExportedTranslator:
-    """Greedy batched translation with a directory written by `seq2seq export`."""
+    """Batched greedy or beam search with a directory written by `seq2seq export`."""
 
     def __init__(self, directory):
         """Check everything in `directory` (see docs/export.md) before any graph is loaded or run.
@@ -101,9 +134,14 @@ class ExportedTranslator:
             )
         verify_checksums(directory)
         self.manifest, self.source_vocab, self.target_vocab = read_manifest(directory)
-        for role in ("encoder", "decoder"):
+        for role in graph_roles(self.manifest):
             GRAPH_CHECKS[self.manifest["format"]](directory / self.manifest[role])
         self.graphs = GRAPHS[self.manifest["format"]](directory, self.manifest)
+        self.step = DecoderStep(self.run, self.manifest, len(self.target_vocab))
+
+    @property
+    def has_attention(self) -> bool:
+        return "encoder_mask" in self.manifest["encoder_outputs"]
 
     def run(self, role: str, feeds: dict) -> list[np.ndarray]:
         """The outputs of the encoder or decoder graph; a graph that fails gives one line naming its file."""
@@ -114,46 +152,90 @@ class ExportedTranslator:
 
     def translate(self, texts: list[str], max_length: int | None = None, batch_size: int = BATCH_SIZE) -> list[str]:
         """The greedy translation of each text, in batches of sentences of about equal length."""
-        encoded = [self.source_vocab.encode(text) for text in texts]
-        translations: list[str] = [""] * len(texts)
-        by_length = sorted(range(len(texts)), key=lambda row: len(encoded[row]))
-        for start in range(0, len(texts), batch_size):
-            rows = by_length[start : start + batch_size]
-            source = np.zeros(
-                (len(rows), max(1, *(len(encoded[row]) for row in rows))), dtype=np.int32
-            )  # padding id 0 is masked
-            for position, row in enumerate(rows):
-                source[position, : len(encoded[row])] = encoded[row]
-            limits = np.array([max_length or 2 * len(encoded[row]) + 10 for row in rows])
-            for row, ids in zip(rows, self.greedy(source, limits)):
-                translations[row] = self.target_vocab.decode(ids)
-        return translations
+        found = self.translate_nbest(texts, max_length=max_length, batch_size=batch_size)
+        return [hypotheses[0].text if hypotheses else "" for hypotheses in found]
 
-    def greedy(self, source: np.ndarray, limits: np.ndarray) -> np.ndarray:
-        """Output ids `(batch, longest)`: the most probable token at each step, padding after the end.
+    def translate_nbest(self, texts: list[str], search=None, progress=None, **overrides) -> list[list[Hypothesis]]:
+        """The `nbest` best hypotheses `(text, score)` of each text, best first, as `Seq2Seq.translate_nbest`.
 
-        A sentence leaves the batch when it ends, so each step runs only the sentences still going.
+        `search` is a `SearchConfig` (default: greedy) and keyword arguments override its fields;
+        greedy and beam search with their length and coverage penalties, minimum and maximum
+        lengths, n-best and strict vocabulary are supported, and nothing else (sampling and
+        n-gram blocking need the `.keras` file). `progress(count)` hears after each batch.
         """
-        manifest, names = self.manifest, self.manifest["state_names"]
+        config = (search or SearchConfig()).replace(**overrides)
+        self.check_supported(config)
+        encoded = [self.source_vocab.encode(text) for text in texts]
+        report_unknown(self.source_vocab, texts, encoded, config.strict)
+        found: list = [None] * len(texts)
+        order = sorted(range(len(texts)), key=lambda row: len(encoded[row]))
+        for start in range(0, len(texts), config.batch_size):
+            rows = order[start : start + config.batch_size]
+            source = np.zeros((len(rows), max(1, *(len(encoded[row]) for row in rows))), dtype=np.int32)
+            for position, row in enumerate(rows):  # padding id 0 is masked
+                source[position, : len(encoded[row])] = encoded[row]
+            limits = np.array([config.max_length or default_max_length(len(encoded[row])) for row in rows])
+            for row, (ids, scores) in zip(rows, self.search(source, limits, config)):
+                found[row] = [
+                    Hypothesis(self.target_vocab.decode(hypothesis), float(score))
+                    for hypothesis, score in zip(ids, scores)
+                    if score > IMPOSSIBLE / 2
+                ]
+            if progress is not None:
+                progress(len(rows))
+        return found
+
+    def check_supported(self, config) -> None:
+        """Refuse, in one line, settings this runner cannot honour as the Keras search does."""
+        if config.sample or config.no_repeat_ngram:
+            raise ConfigError(
+                "an exported model searches greedily or by beam, without --no-repeat-ngram; sampling and n-gram "
+                "blocking need the .keras file."
+            )
+        if config.coverage_penalty and not self.has_attention:
+            raise ConfigError(
+                "the coverage penalty needs attention models; this one has none (drop --coverage-penalty)."
+            )
+
+    def search(self, source: np.ndarray, limits: np.ndarray, config) -> list:
+        """Per sentence of the batch `source (batch, src_len)`, its output ids `(n, width)` and scores `(n,)`."""
+        manifest = self.manifest
         encoded = dict(zip(manifest["encoder_outputs"], self.run("encoder", {"encoder_tokens": source})))
-        going = np.flatnonzero(limits > 0)  # the rows still decoding
-        states = [encoded[name][going] for name in names]
-        memory = {name: encoded[name][going] for name in ("encoder_outputs", "encoder_mask") if name in encoded}
-        tokens = np.full((len(going),), manifest["start_id"], dtype=np.int32)
-        output = np.zeros((len(source), int(limits.max(initial=0))), dtype=np.int32)
-        for index in range(output.shape[1]):
-            if len(going) == 0:
-                break
-            outputs = self.run("decoder", {"decoder_tokens": tokens[:, None], **dict(zip(names, states)), **memory})
-            states = outputs[1 : 1 + len(names)]
-            tokens = outputs[0][:, -1].argmax(axis=-1).astype(np.int32)
-            output[going, index] = tokens
-            keep = (tokens != manifest["end_id"]) & (index + 1 < limits[going])
-            if not keep.all():
-                going, tokens = going[keep], tokens[keep]
-                states = [state[keep] for state in states]
-                memory = {name: value[keep] for name, value in memory.items()}
-        return output
+        states = [encoded[name] for name in manifest["state_names"]]
+        memory = {name: value for name, value in encoded.items() if name in self.step.memory_names}
+        start, end = manifest["start_id"], manifest["end_id"]
+        if config.beam == 1:
+            return greedy_search(self.step, states, memory, start, end, limits)
+        search = BeamSearch(
+            config.beam, config.nbest, config.length_penalty, config.coverage_penalty, config.min_length
+        )
+        return search(self.step, states, memory, source != 0, start, end, limits)
+
+
+def default_max_length(source_length: int) -> int:
+    """The longest output for a source of `source_length` tokens, as `seq2seq.translation.translator`'s."""
+    return 2 * source_length + 10
+
+
+def report_unknown(vocabulary, texts: list[str], encoded: list[list[int]], strict: bool) -> None:
+    """One warning listing the source tokens read as <unk> (an error when `strict`), as the Keras translator's."""
+    unknown: dict[str, None] = {}
+    for text, ids in zip(texts, encoded):
+        if vocabulary.unk_id in ids:
+            unknown.update(dict.fromkeys(vocabulary.unknown_tokens(text)))
+    if not unknown:
+        return
+    listed = ", ".join(repr(token) for token in list(unknown)[:20]) + (", ..." if len(unknown) > 20 else "")
+    if strict:
+        raise UnknownTokensError(
+            f"{len(unknown)} source token(s) are not in the model's vocabulary: {listed}; "
+            "without --strict they are read as <unk>."
+        )
+    warnings.warn(
+        f"{len(unknown)} source token(s) are not in the model's vocabulary and were read as <unk>: {listed}.",
+        UnknownTokensWarning,
+        stacklevel=3,
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -21,7 +21,7 @@ from seq2seq.layers.attention import Attention
 from seq2seq.layers.recurrent import RecurrentStackLayer, run_stack, step_stack
 
 START_ID = Vocabulary.start_id
-NEVER = -1e9  # the logit of a token the decoder must never emit
+IMPOSSIBLE = -1e9  # a logit, log-probability or score below any real one: a token or hypothesis never chosen
 
 
 @keras.saving.register_keras_serializable(package="seq2seq")
@@ -138,7 +138,7 @@ class RecurrentDecoder(RecurrentStackLayer):
         logits = ops.cast(self.output_projection(outputs), "float32")
         ids = ops.arange(self.vocab_size)
         possible = ops.logical_and(ops.not_equal(ids, 0), ops.not_equal(ids, START_ID))
-        return ops.where(possible, logits, NEVER)
+        return ops.where(possible, logits, IMPOSSIBLE)
 
     def get_config(self):
         return {**super().get_config(), "attention": self.attention_kind, "memory_units": self.memory_units}

@@ -1,4 +1,4 @@
-"""Loading a model file in Keras safe mode, after checking that it names no code to run."""
+"""Loading a model file in Keras safe mode, after checking that it names no code to run; several as an ensemble."""
 
 from __future__ import annotations
 
@@ -7,8 +7,13 @@ import zipfile
 import zlib
 from pathlib import Path
 
+import keras
+
 from seq2seq.errors import ModelFileError
 from seq2seq.models.format import MODEL_CLASS
+from seq2seq.models.precision import check_precision
+from seq2seq.models.seq2seq import Seq2Seq
+from seq2seq.translation.ensemble import Ensemble
 
 _TRUSTED_PACKAGES = ("keras", "seq2seq")
 # config.json holds the model's settings and both vocabularies with their subword models: a few
@@ -32,13 +37,7 @@ def load(path, precision: str | None = None):
     keras-seq2seq (unless registered with Keras in this process). That holds whatever Keras
     version is installed.
     """
-    import keras
-
-    from seq2seq.models.seq2seq import Seq2Seq
-
     if precision is not None:
-        from seq2seq.models.precision import check_precision
-
         check_precision(precision)
     path = Path(path)
     if not path.is_file():
@@ -62,6 +61,12 @@ def load(path, precision: str | None = None):
     if precision is not None:
         model.set_precision(precision)
     return model
+
+
+def load_ensemble(paths, precision: str | None = None) -> Ensemble:
+    """An `Ensemble` of the model files at `paths` (each computing in `precision`, if given), named by their paths."""
+    paths = [str(path) for path in paths]
+    return Ensemble([load(path, precision) for path in paths], names=paths)
 
 
 def read_config(path) -> dict:
@@ -128,8 +133,6 @@ def check_config_is_safe(path, config: dict) -> None:
         module = node.get("module")
         if isinstance(module, str) and module.split(".")[0] not in _TRUSTED_PACKAGES:
             if registered is None:
-                import keras
-
                 registered = set(keras.saving.get_custom_objects())
             if node.get("registered_name") not in registered:
                 raise ModelFileError(

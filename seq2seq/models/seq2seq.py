@@ -7,35 +7,38 @@ from keras import ops
 
 from seq2seq.config import ModelConfig
 from seq2seq.data.vocabulary import Vocabulary
+from seq2seq.evaluation.scores import evaluate_model
 from seq2seq.layers.bridge import Bridge, zero_rows
 from seq2seq.layers.decoder import RecurrentDecoder
 from seq2seq.layers.encoder import RecurrentEncoder
 from seq2seq.layers.recurrent import state_names
-from seq2seq.models.format import FORMAT_VERSION, write_atomically
+from seq2seq.models import compile_objects  # noqa: F401  (registers the loss, metric and optimizer a file names)
+from seq2seq.models.format import FORMAT_VERSION, check_format_version, write_atomically
 from seq2seq.models.inference import InferenceModel
-from seq2seq.training.metrics import TokenAccuracy  # noqa: F401  (registers the metric for loading)
-from seq2seq.training.optimizers import Adam  # noqa: F401  (registers the optimizer for loading)
+from seq2seq.models.precision import model_precision, set_layers_precision
+from seq2seq.translation.sentence_vectors import encode_texts
+from seq2seq.translation.translating import Translating
 
 ENCODER_INPUT, DECODER_INPUT = "encoder_tokens", "decoder_tokens"
 
 
 class _InferenceCache:
-    """Holds models and compiled functions derived from the layers (kept out of Keras tracking)."""
+    """Holds the inference models derived from the layers (kept out of Keras tracking)."""
 
     def __init__(self):
         self.encoder_model = None
         self.decoder_model = None
-        self.translator = None
 
 
 @keras.saving.register_keras_serializable(package="seq2seq")
-class Seq2Seq(keras.Model):
+class Seq2Seq(Translating, keras.Model):
     """An encoder-decoder translation model with its vocabularies.
 
     Training input: `{"encoder_tokens": (batch, src_len), "decoder_tokens": (batch, tgt_len)}`
     (decoder tokens start with the start id: teacher forcing); output: logits
     `(batch, tgt_len, target vocabulary)`. Padding id 0 is masked everywhere.
-    `encoder_model` and `decoder_model` are the classic recipe's inference models.
+    `encoder_model` and `decoder_model` are the classic recipe's inference models; `translate`,
+    `translate_nbest` and `translator` come from `Translating`, over the step interface below.
     """
 
     def __init__(
@@ -188,60 +191,25 @@ class Seq2Seq(keras.Model):
             self._inference.decoder_model = InferenceModel(inputs, outputs, name="decoder_model")
         return self._inference.decoder_model
 
-    # -- translation, saving -----------------------------------------------------------
-
-    def translate(self, texts, search=None, **overrides) -> list[str]:
-        """Translate many texts at once; the best hypothesis of each.
-
-        `search` is a `SearchConfig`; keyword arguments override its fields (`beam=5`,
-        `max_length=40`, `sample=True, seed=1`, ...). Default: compiled batched greedy search.
-        """
-        return [
-            hypotheses[0].text if hypotheses else "" for hypotheses in self.translate_nbest(texts, search, **overrides)
-        ]
-
-    def translate_nbest(self, texts, search=None, progress=None, **overrides) -> list:
-        """The `nbest` best hypotheses `(text, score)` of each text, best first.
-
-        `progress(count)`, where given, hears after each batch how many more texts are done.
-        """
-        from seq2seq.translation.translator import search_config
-
-        return self.translator.search(texts, search_config(search, **overrides), progress)
+    # -- translation, evaluation, precision, saving ---------------------------------------
 
     def encode_texts(self, texts, pooling: str = "final", batch_size: int = 256):
         """Sentence vectors `(len(texts), dim)` from the encoder: `final` states or `mean` of outputs."""
-        from seq2seq.translation.sentence_vectors import encode_texts
-
         return encode_texts(self, texts, pooling, batch_size)
 
     @property
     def precision(self) -> str:
         """What the layers compute in: `float32`, or `bfloat16` (bfloat16 maths, float32 weights)."""
-        from seq2seq.models.precision import model_precision
-
         return model_precision(self)
 
     def set_precision(self, precision: str) -> None:
         """Compute in `float32` or `bfloat16` from now on (faster on CPUs with bfloat16 units)."""
-        from seq2seq.models.precision import set_layers_precision
-
         set_layers_precision(self, precision)
         self._inference = _InferenceCache()  # inference models and compiled searches are rebuilt
-
-    @property
-    def translator(self):
-        """The `Translator` of this model: its compiled search functions, built once."""
-        from seq2seq.translation.translator import Translator
-
-        if self._inference.translator is None:
-            self._inference.translator = Translator(self)
-        return self._inference.translator
+        self.forget_translator()
 
     def evaluate_translations(self, pairs, search=None, **overrides) -> dict:
         """Corpus BLEU, chrF, TER and exact match of this model's translations of `pairs`' sources."""
-        from seq2seq.evaluation.scores import evaluate_model
-
         return evaluate_model(self, pairs, search, **overrides)[0]
 
     def save(self, filepath, overwrite: bool = True, **kwargs) -> None:
@@ -261,8 +229,6 @@ class Seq2Seq(keras.Model):
 
     @classmethod
     def from_config(cls, config: dict) -> "Seq2Seq":
-        from seq2seq.models.format import check_format_version
-
         check_format_version(config.get("format_version"))
         return cls(**config)
 

@@ -1,41 +1,24 @@
 """Search strategies over a step callable `step(tokens, states) -> (log_probs, states)`.
 
-Each strategy returns `(ids (batch, n, length), scores (batch, n))` and says how many rows of
-the step function it runs per sentence (`expansion`). The names below import lazily, so reading
-a `SearchConfig` loads no Keras.
+Every strategy is a `SearchStrategy` (`begin`, `advance`, `result`, `get_config`) that returns
+`(ids (batch, n, length), scores (batch, n))` and says how many rows of the step function it
+runs per sentence (`expansion`). The names below import lazily, so reading a `SearchConfig`
+loads no Keras.
 """
 
 from seq2seq import lazy_attributes
 
 _NAMES = {
+    "IMPOSSIBLE": "seq2seq.search.strategy",
     "BeamSearch": "seq2seq.search.beam",
     "GreedySearch": "seq2seq.search.greedy",
     "Sampling": "seq2seq.search.sampling",
     "SearchConfig": "seq2seq.search.config",
+    "SearchState": "seq2seq.search.state",
+    "SearchStrategy": "seq2seq.search.strategy",
+    "make_strategy": "seq2seq.search.strategies",
 }
-
-
-def make_strategy(config, seed_generator=None):
-    """The strategy object a `SearchConfig` names."""
-    from seq2seq.search.beam import BeamSearch
-    from seq2seq.search.greedy import GreedySearch
-    from seq2seq.search.sampling import Sampling
-
-    if config.sample:
-        return Sampling(config.temperature, config.top_k, config.top_p, seed_generator)
-    if config.beam > 1:
-        return BeamSearch(
-            config.beam,
-            config.nbest,
-            config.length_penalty,
-            config.min_length,
-            config.no_repeat_ngram,
-            config.coverage_penalty,
-        )
-    return GreedySearch()
-
 
 __getattr__ = lazy_attributes(__name__, _NAMES)
 
-
-__all__ = ["BeamSearch", "GreedySearch", "Sampling", "SearchConfig", "make_strategy"]
+__all__ = list(_NAMES)

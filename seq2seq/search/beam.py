@@ -12,165 +12,146 @@ Sentences never interact, so a batch gives each sentence the result it gets alon
 
 from __future__ import annotations
 
+from typing import Any, NamedTuple
+
 from keras import ops
 
-from seq2seq.search.greedy import output_width
-from seq2seq.search.state import call_step, run_search
+from seq2seq.layers.decoder import IMPOSSIBLE
+from seq2seq.search.state import SearchState, call_step
+from seq2seq.search.strategy import SearchStrategy
 
-IMPOSSIBLE = -1e9
+
+class Beams(NamedTuple):
+    """Per sentence: `beam` alive and `beam` finished hypotheses, and for the coverage penalty the attention so far."""
+
+    alive: Any  # (batch, beam, width) int32
+    alive_scores: Any  # (batch, beam) float32: log-probabilities
+    finished: Any  # (batch, beam, width) int32
+    finished_scores: Any  # (batch, beam) float32: length-normalised, best first
+    coverage: Any  # (batch, beam, src_len) float32: the attention each source position has received; or ()
+    source_mask: Any  # (batch, src_len) float32: 1 on real source tokens; or ()
 
 
-def length_penalty(length, alpha: float):
+def gnmt_length_penalty(length, alpha: float):
     """GNMT length normalisation `((5 + length) / 6) ** alpha` (Wu et al. 2016)."""
     return ops.power((5.0 + ops.cast(length, "float32")) / 6.0, alpha)
 
 
-class BeamSearch:
-    """`step(tokens (rows,), states) -> (log_probs (rows, vocab), states)` over `batch x beam` rows.
+class BeamSearch(SearchStrategy):
+    """`beam` hypotheses per sentence, `batch x beam` rows of the step function.
 
-    Returns `(ids (batch, nbest, longest), scores (batch, nbest))`, best first; ids keep the
-    end id and zeros after it; scores are length-normalised log-probabilities.
+    The result is `(ids (batch, nbest, width), scores (batch, nbest))`, best first; ids keep the
+    end id and zeros after it; scores are length-normalised log-probabilities, with the
+    coverage penalty (GNMT's beta) added where `coverage_penalty` > 0.
     """
 
     def __init__(
         self,
         beam: int = 5,
         nbest: int = 1,
-        alpha: float = 0.0,
+        length_penalty: float = 0.0,
         min_length: int = 0,
         no_repeat_ngram: int = 0,
-        beta: float = 0.0,
+        coverage_penalty: float = 0.0,
     ):
         self.beam = beam
         self.nbest = nbest
-        self.alpha = alpha
+        self.length_penalty = length_penalty
         self.min_length = min_length
         self.no_repeat_ngram = no_repeat_ngram
-        self.beta = beta
+        self.coverage_penalty = coverage_penalty
+
+    def get_config(self) -> dict:
+        names = ("beam", "nbest", "length_penalty", "min_length", "no_repeat_ngram", "coverage_penalty")
+        return {name: getattr(self, name) for name in names}
 
     @property
     def needs_attention(self) -> bool:
         """Whether the step must also return attention weights `(rows, src_len)`: for the coverage penalty."""
-        return self.beta > 0
+        return self.coverage_penalty > 0
 
     @property
     def expansion(self) -> int:
-        """Rows of the step function per sentence."""
         return self.beam
 
-    def __call__(self, step, initial_states, start_id: int, end_id: int, max_lengths, width=None):
-        state = self.begin(initial_states, start_id, max_lengths, width)
-        return self.result(run_search(self, step, state, end_id))
-
-    def begin(self, initial_states, start_id: int, max_lengths, width=None, memory=None, source_mask=None) -> dict:
-        """The state before the first step (see `seq2seq.search.state`).
-
-        `memory` and `source_mask` (True on real source tokens; the coverage penalty needs it)
-        have one row per hypothesis.
-        """
+    def found_before(self, batch, width, source_mask):
         beam = self.beam
-        max_lengths = ops.cast(max_lengths, "int32")
-        batch = ops.shape(max_lengths)[0]
-        longest = output_width(max_lengths, width)
-        rows = {
-            "tokens": ops.full((batch * beam,), start_id, dtype="int32"),
-            "states": [ops.repeat(state, beam, axis=0) for state in initial_states],
-        }
-        if memory is not None:
-            rows["memory"] = tuple(memory)
-        if self.needs_attention:  # the attention each source position has received, and which are real
-            rows["source_mask"] = ops.cast(source_mask, "float32")
-            rows["coverage"] = ops.zeros_like(rows["source_mask"])
         first_only = ops.where(ops.arange(beam) == 0, 0.0, IMPOSSIBLE)  # all beams start equal: expand one
-        sentences = {
-            "max_lengths": max_lengths,
-            "alive": ops.zeros((batch, beam, longest), dtype="int32"),
-            "alive_scores": ops.zeros((batch, beam), dtype="float32") + first_only,  # log-probabilities
-            "finished": ops.zeros((batch, beam, longest), dtype="int32"),
-            "finished_scores": ops.full((batch, beam), IMPOSSIBLE, dtype="float32"),  # length-normalised
-            "done": ops.less_equal(max_lengths, 0),
-        }
-        return {"index": ops.convert_to_tensor(0, "int32"), "sentences": sentences, "rows": rows}
+        coverage = mask = ()
+        if self.needs_attention:  # the attention each source position has received, and which are real
+            mask = ops.cast(source_mask, "float32")
+            coverage = ops.zeros((batch, beam, ops.shape(mask)[1]), dtype="float32")
+        return Beams(
+            alive=ops.zeros((batch, beam, width), dtype="int32"),
+            alive_scores=ops.zeros((batch, beam), dtype="float32") + first_only,
+            finished=ops.zeros((batch, beam, width), dtype="int32"),
+            finished_scores=ops.full((batch, beam), IMPOSSIBLE, dtype="float32"),
+            coverage=coverage,
+            source_mask=mask,
+        )
 
-    def advance(self, step, state: dict, end_id: int) -> dict:
+    def advance(self, step, state: SearchState, end_id: int) -> SearchState:
         """Extend every alive hypothesis by one token; done sentences stay as they are."""
-        beam, index, sentences = self.beam, state["index"], state["sentences"]
-        max_lengths, done = sentences["max_lengths"], sentences["done"]
-        alive, alive_scores = sentences["alive"], sentences["alive_scores"]
-        finished, finished_scores = sentences["finished"], sentences["finished_scores"]
+        beam, index, max_lengths, done, found = self.beam, state.index, state.max_lengths, state.done, state.found
         batch = ops.shape(max_lengths)[0]
         if self.needs_attention:
-            log_probs, states, weights = call_step(step, state)
-            coverage = state["rows"]["coverage"] + weights
+            log_probs, states, weights = call_step(step, state.rows)
+            coverage = found.coverage + ops.reshape(weights, (batch, beam, -1))
         else:
-            log_probs, states = call_step(step, state)
+            log_probs, states = call_step(step, state.rows)
         vocab = ops.shape(log_probs)[-1]
-        log_probs = self._allowed(ops.reshape(log_probs, (batch, beam, vocab)), alive, index, end_id)
-        candidates = ops.reshape(ops.expand_dims(alive_scores, -1) + log_probs, (batch, beam * vocab))
+        log_probs = self._allowed(ops.reshape(log_probs, (batch, beam, vocab)), found.alive, index, end_id)
+        candidates = ops.reshape(ops.expand_dims(found.alive_scores, -1) + log_probs, (batch, beam * vocab))
         top_scores, top = self._at_limit_only_ends(
-            ops.top_k(candidates, 2 * beam), alive_scores, log_probs, index, end_id, max_lengths
+            ops.top_k(candidates, 2 * beam), found.alive_scores, log_probs, index, end_id, max_lengths
         )
         origin, token = top // vocab, ops.cast(top % vocab, "int32")
-        extended = ops.slice_update(_gather_rows(alive, origin), (0, 0, index), ops.expand_dims(token, -1))
+        extended = ops.slice_update(_gather_rows(found.alive, origin), (0, 0, index), ops.expand_dims(token, -1))
         ends = ops.equal(token, end_id)
 
         new_alive_scores, keep = ops.top_k(ops.where(ends, IMPOSSIBLE, top_scores), beam)
         new_alive = _gather_rows(extended, keep)
         new_origin = ops.take_along_axis(origin, keep, axis=1)
-        normalised = top_scores / length_penalty(index + 1, self.alpha)
+        normalised = top_scores / gnmt_length_penalty(index + 1, self.length_penalty)
         if self.needs_attention:
-            normalised = normalised + self._coverage_penalty(coverage, state["rows"]["source_mask"], origin)
+            normalised = normalised + self._coverage_penalty(coverage, found.source_mask, origin)
+            coverage = _gather_rows(coverage, new_origin)
         normalised = ops.where(ends, normalised, IMPOSSIBLE)
-        new_finished_scores, best = ops.top_k(ops.concatenate([finished_scores, normalised], axis=1), beam)
-        new_finished = _gather_rows(ops.concatenate([finished, extended], axis=1), best)
+        new_finished_scores, best = ops.top_k(ops.concatenate([found.finished_scores, normalised], axis=1), beam)
+        new_finished = _gather_rows(ops.concatenate([found.finished, extended], axis=1), best)
 
         frozen = ops.expand_dims(done, -1)
-        alive_scores = ops.where(frozen, alive_scores, new_alive_scores)
-        finished_scores = ops.where(frozen, finished_scores, new_finished_scores)
-        alive = ops.where(ops.expand_dims(frozen, -1), alive, new_alive)
-        finished = ops.where(ops.expand_dims(frozen, -1), finished, new_finished)
+        alive_scores = ops.where(frozen, found.alive_scores, new_alive_scores)
+        finished_scores = ops.where(frozen, found.finished_scores, new_finished_scores)
+        alive = ops.where(ops.expand_dims(frozen, -1), found.alive, new_alive)
+        finished = ops.where(ops.expand_dims(frozen, -1), found.finished, new_finished)
         rows = ops.reshape(ops.expand_dims(ops.arange(batch) * beam, 1) + ops.cast(new_origin, "int32"), (-1,))
-        reachable = ops.max(alive_scores, axis=1) / length_penalty(max_lengths, self.alpha)
+        reachable = ops.max(alive_scores, axis=1) / gnmt_length_penalty(max_lengths, self.length_penalty)
         # The n-best are final once the n-th best finished hypothesis beats anything still alive.
         settled = ops.greater_equal(finished_scores[:, self.nbest - 1], reachable)
         at_limit = ops.greater_equal(index + 1, max_lengths)
-        return {
-            "index": index + 1,
-            "sentences": {
-                "max_lengths": max_lengths,
-                "alive": alive,
-                "alive_scores": alive_scores,
-                "finished": finished,
-                "finished_scores": finished_scores,
-                "done": ops.logical_or(done, ops.logical_or(settled, at_limit)),
-            },
-            "rows": {
-                **state["rows"],
-                "tokens": ops.reshape(ops.take_along_axis(token, keep, axis=1), (-1,)),
-                "states": [ops.take(layer_state, rows, axis=0) for layer_state in states],
-                **({"coverage": ops.take(coverage, rows, axis=0)} if self.needs_attention else {}),
-            },
-        }
+        found = Beams(
+            alive, alive_scores, finished, finished_scores, coverage if self.needs_attention else (), found.source_mask
+        )
+        rows = state.rows._replace(
+            tokens=ops.reshape(ops.take_along_axis(token, keep, axis=1), (-1,)),
+            states=tuple(ops.take(layer_state, rows, axis=0) for layer_state in states),
+        )
+        return SearchState(index + 1, max_lengths, ops.logical_or(done, ops.logical_or(settled, at_limit)), found, rows)
 
     def _coverage_penalty(self, coverage, source_mask, origin):
         """GNMT's `beta * sum_j log(min(coverage_j, 1))` over the real source tokens, for each extension.
 
-        `coverage (rows, src_len)` sums each hypothesis's attention so far, this step's included;
-        `origin (batch, 2 x beam)` says which hypothesis each extension extends. A position never
-        attended is floored at 1e-10 of a token rather than minus infinity.
+        `coverage (batch, beam, src_len)` sums each hypothesis's attention so far, this step's
+        included; `origin (batch, 2 x beam)` says which hypothesis each extension extends. A
+        position never attended is floored at 1e-10 of a token rather than minus infinity.
         """
-        beam = self.beam
-        src_len = ops.shape(coverage)[-1]
-        per_sentence = ops.reshape(coverage, (-1, beam, src_len))
-        extended = _gather_rows(per_sentence, origin)
-        mask = ops.reshape(source_mask, (-1, beam, src_len))[:, :1]
-        received = ops.log(ops.clip(extended, 1e-10, 1.0))
-        return self.beta * ops.sum(received * mask, axis=-1)
+        received = ops.log(ops.clip(_gather_rows(coverage, origin), 1e-10, 1.0))
+        return self.coverage_penalty * ops.sum(received * ops.expand_dims(source_mask, 1), axis=-1)
 
-    def result(self, state: dict):
-        """`(ids (batch, nbest, width), scores (batch, nbest))`, best first."""
-        sentences = state["sentences"]
-        return sentences["finished"][:, : self.nbest], sentences["finished_scores"][:, : self.nbest]
+    def result(self, state: SearchState):
+        found = state.found
+        return found.finished[:, : self.nbest], found.finished_scores[:, : self.nbest]
 
     def _allowed(self, log_probs, alive, index, end_id):
         """Forbid the end before `min_length`, and tokens that would repeat an n-gram."""

@@ -17,19 +17,21 @@ from pathlib import Path
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse
 
+from seq2seq.search.config import SearchConfig
 from seq2seq.serving.batcher import Batcher
 from seq2seq.serving.guard import Guard
 from seq2seq.serving.limits import (
     RequestError,
     ServeSettings,
     check_search,
+    check_targets,
     check_unknown,
     check_work,
     checked_texts,
     source_ids,
 )
 from seq2seq.serving.refusals import add_error_handlers, failure, without_paths
-from seq2seq.serving.schema import AttentionRequest, TranslateRequest, search_config
+from seq2seq.serving.schema import AttentionRequest, ScoreRequest, TranslateRequest, search_config
 
 PAGE = Path(__file__).with_name("page.html")
 
@@ -70,6 +72,30 @@ def create_app(model, settings: ServeSettings | None = None) -> FastAPI:
         if request.scores or config.nbest > 1:
             body["hypotheses"] = [[{"text": h.text, "score": h.score} for h in hypotheses] for hypotheses in results]
         return body
+
+    @app.post("/score")
+    async def score(request: ScoreRequest, http: Request):
+        """Each [source, target] pair's log-probability: `total`, `tokens` (the end counted), `per_token`, and
+        `normalised` (beam search's score with the request's penalties; the total without them)."""
+        for index, pair in enumerate(request.pairs):
+            if len(pair) != 2:
+                raise RequestError(f"pairs[{index}] has {len(pair)} texts; send [source, target].")
+        sources = checked_texts([source for source, _ in request.pairs], settings, "pairs")
+        targets = checked_texts([target for _, target in request.pairs], settings, "pairs")
+        encoded = source_ids(model, sources, "pairs")
+        if request.strict:
+            check_unknown(model, sources, encoded)
+        check_targets(model, targets, settings)
+        penalties = {"length_penalty": request.length_penalty, "coverage_penalty": request.coverage_penalty}
+        penalties = {name: value for name, value in penalties.items() if value is not None}
+        try:
+            config = SearchConfig(beam=2 if penalties else 1, strict=request.strict, **penalties)
+        except ValueError as error:
+            raise RequestError(str(error)) from None
+        check_search(config, settings)
+        work = batcher.run_in_worker(model.score, list(zip(sources, targets)), config)
+        scores = await answered(http, work, settings, "scoring")
+        return {"scores": [found._asdict() for found in scores]}
 
     @app.post("/attention")
     async def attention(request: AttentionRequest, http: Request):

@@ -35,6 +35,8 @@ class ServeSettings:
     max_nbest: int = 10
     max_ngram: int = 16  # no_repeat_ngram: larger sizes only cost memory and time
     max_work: int = 200_000  # most beam × output tokens per request, over all its texts
+    max_series: int = 64  # most series in one forecast request
+    max_history: int = 10_000  # most steps of history per series in one forecast request
     slice_work: int = 16_384  # most beam × output tokens decoded in one go; deadlines and cancels act between slices
     deadline_s: float = 30.0  # a request not answered by then gets a 503 and its remaining work is dropped
     max_body_bytes: int = 1 << 20  # larger bodies get a 413 before they are read
@@ -54,6 +56,8 @@ class ServeSettings:
             "max_nbest",
             "max_ngram",
             "max_work",
+            "max_series",
+            "max_history",
             "slice_work",
             "max_body_bytes",
             "keep_alive_s",
@@ -163,3 +167,21 @@ def check_work(config: SearchConfig, encoded: list[list[int]], settings: ServeSe
             413,
         )
     return costs
+
+
+def check_targets(model, targets: list[str], settings: ServeSettings) -> None:
+    """Targets to score: each within the output-token cap, all together within the work budget."""
+    lengths = []
+    for index, text in enumerate(targets):
+        try:
+            lengths.append(len(model.target_vocab.encode(text)) + 1)  # the end is scored too
+        except Exception as error:  # the tokenizer's failure is this text's problem
+            raise RequestError(f"pairs[{index}] target cannot be tokenized ({type(error).__name__}).") from None
+        if lengths[-1] > settings.max_output_tokens:
+            raise over(f"pairs[{index}] target's tokens", lengths[-1], settings.max_output_tokens)
+    if sum(lengths) > settings.max_work:
+        raise RequestError(
+            f"the targets hold {sum(lengths):,} tokens, at most {settings.max_work:,} on this server; "
+            "send fewer pairs.",
+            413,
+        )

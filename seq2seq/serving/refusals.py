@@ -67,12 +67,21 @@ def error_response(status: int, message: str, headers: dict | None = None) -> JS
     return JSONResponse({"error": message}, status_code=status, headers=headers)
 
 
-def add_error_handlers(app: FastAPI) -> None:
-    """Answer every refused request with `{"error": "..."}` and its status."""
+def add_error_handlers(
+    app: FastAPI,
+    endpoints: str = "/translate, /attention, /info, /health and /",
+    request_model=TranslateRequest,
+    example: str = EXAMPLE,
+) -> None:
+    """Answer every refused request with `{"error": "..."}` and its status.
+
+    `endpoints` is what a 404 lists; `request_model` and `example` are the body the service's
+    main endpoint takes, which messages about a malformed body name.
+    """
 
     @app.exception_handler(RequestValidationError)
     async def invalid_body(request: Request, error: RequestValidationError):
-        return error_response(*describe_validation_error(error.errors()))
+        return error_response(*describe_validation_error(error.errors(), request_model, example))
 
     @app.exception_handler(RequestError)
     async def refused(request: Request, error: RequestError):
@@ -85,17 +94,16 @@ def add_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, error: HTTPException):
         detail = error.detail if isinstance(error.detail, str) else str(error.detail)
-        message = FASTAPI_DETAILS.get(detail, detail)
+        message = FASTAPI_DETAILS.get(detail, detail).replace(EXAMPLE, example)
         if error.status_code == 404:
-            endpoints = "/translate, /attention, /info, /health and /"
             message = f"there is no {request.url.path} here; the endpoints are {endpoints}."
         elif error.status_code == 405:
             message = f"{request.method} is not allowed on {request.url.path}."
         return error_response(error.status_code, message, error.headers)
 
 
-def describe_validation_error(errors) -> tuple[int, str]:
-    """(status, one sentence) for the first problem pydantic found in a request body."""
+def describe_validation_error(errors, request_model=TranslateRequest, example: str = EXAMPLE) -> tuple[int, str]:
+    """(status, one sentence) for the first problem pydantic found in a request body of `request_model`."""
     if not errors:
         return 422, "the request body is invalid."
     first = errors[0]
@@ -104,16 +112,16 @@ def describe_validation_error(errors) -> tuple[int, str]:
     where = "".join(f"[{part}]" if part.isdigit() else f".{part}" for part in location[1:])
     if kind == "json_invalid":
         reason = (first.get("ctx") or {}).get("error", "malformed")
-        return 400, f"the request body is not valid JSON ({reason}); send an object such as {EXAMPLE}."
+        return 400, f"the request body is not valid JSON ({reason}); send an object such as {example}."
     if kind == "extra_forbidden":
         if field in SERVER_SETTINGS:
             return 422, f"{field} is set by the server ({SERVER_SETTINGS[field]}), not per request."
-        valid = ", ".join(sorted(TranslateRequest.model_fields))
+        valid = ", ".join(sorted(request_model.model_fields))
         return 422, f"unknown option {field!r}; valid ones are: {valid}."
     if kind == "missing":
         return 422, f"{field} is required." if field else "the request body is missing; send a JSON object."
     if not field:
-        return 422, f"the request body must be a JSON object such as {EXAMPLE}, sent as Content-Type: application/json."
+        return 422, f"the request body must be a JSON object such as {example}, sent as Content-Type: application/json."
     shown = repr(first.get("input"))
     shown = shown if len(shown) <= 80 else shown[:77] + "..."
     return 422, f"{field}{where}: {first.get('msg', 'invalid value')} (got {shown})."

@@ -45,6 +45,16 @@ class AttentionRequest(BaseModel):
     max_length: Optional[int] = None
 
 
+class ScoreRequest(BaseModel):
+    """[source, target] pairs to score and, optionally, the penalties of the beam search whose score is wanted."""
+
+    model_config = _STRICT
+    pairs: list[list[str]]  # [source, target] each (JSON has no tuples; app.py checks the length)
+    length_penalty: Optional[float] = None
+    coverage_penalty: Optional[float] = None
+    strict: bool = False
+
+
 def search_config(request) -> SearchConfig:
     """The `SearchConfig` a translate request asks for (validated by `SearchConfig` itself)."""
     chosen = {name: getattr(request, name) for name in client_search_fields() if getattr(request, name) is not None}

@@ -92,11 +92,12 @@ def uvicorn_server(model, bound: sockets.socket, log_level: str = "info", **sett
     """A `uvicorn.Server` for `model`'s application (not yet started)."""
     import uvicorn
 
-    from seq2seq.serving.app import ServeSettings, create_app
+    from seq2seq.serving.limits import ServeSettings
+    from seq2seq.serving.service import create_service
 
     settings = ServeSettings(**settings)
     config = uvicorn.Config(
-        create_app(model, settings),
+        create_service(model, settings),
         log_level=log_level,
         access_log=False,
         timeout_graceful_shutdown=10,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from seq2seq.errors import Seq2SeqError
+from seq2seq.models.loading import load
 
 
 def average_checkpoints(paths) -> "object":
@@ -12,8 +13,6 @@ def average_checkpoints(paths) -> "object":
 
     The checkpoints must come from one run: the same architecture and vocabularies.
     """
-    from seq2seq.models.loading import load
-
     if not paths:
         raise Seq2SeqError("give at least one checkpoint to average.")
     models = [load(path) for path in paths]

@@ -10,11 +10,11 @@ import keras
 
 from seq2seq.config import ModelConfig, TrainConfig
 from seq2seq.data.corpus import split_pairs
-from seq2seq.data.embeddings import embedding_matrix
 from seq2seq.data.pipeline import EncodedPairs, training_dataset
 from seq2seq.data.tokenizers import SubwordTokenizer, tokenizer_from_config
 from seq2seq.data.vocabulary import Vocabulary
 from seq2seq.errors import ConfigError
+from seq2seq.models.compile_objects import Adam, SmoothedTokenCrossentropy, TokenAccuracy
 from seq2seq.models.loading import load
 from seq2seq.models.seq2seq import Seq2Seq
 from seq2seq.training.callbacks import training_callbacks
@@ -25,9 +25,8 @@ from seq2seq.training.checkpoints import (
     read_state,
     remove_leftovers,
 )
-from seq2seq.training.distribution import precision_policy, strategy_for, strategy_scope
-from seq2seq.training.metrics import SmoothedTokenCrossentropy, TokenAccuracy
-from seq2seq.training.optimizers import Adam
+from seq2seq.training.distribution import placement_for, precision_policy
+from seq2seq.training.pretrained import load_pretrained_embeddings
 from seq2seq.training.selection import (
     MONITORS,
     KeepBestWeights,
@@ -39,6 +38,7 @@ from seq2seq.training.selection import (
 )
 from seq2seq.training.stopping import StopTraining
 from seq2seq.training.threads import enable_compilation_cache
+from seq2seq.training.workers import AgreeToStop, build_before_fit, stop_on_lost_peers, worker_settings
 
 
 def validation_split(pairs, train_config: TrainConfig) -> tuple[list, list]:
@@ -74,24 +74,6 @@ def build_vocabularies(pairs, model_config: ModelConfig, train_config: TrainConf
             Vocabulary.build(texts, tokenizer, max_size=limit, min_frequency=train_config.min_frequency)
         )
     return vocabularies[0], vocabularies[1]
-
-
-def load_pretrained_embeddings(model: Seq2Seq, train_config: TrainConfig) -> dict:
-    """Initialise the embeddings from word-vector files (GloVe / word2vec text); report coverage."""
-    report = {}
-    sides = (("source", model.encoder, model.source_vocab), ("target", model.decoder, model.target_vocab))
-    for side, stack, vocabulary in sides:
-        path = getattr(train_config, f"{side}_embeddings")
-        if path is None:
-            continue
-        if model.model_config.embedding_dim is None:
-            raise ConfigError(
-                f"--{side}-embeddings needs embedded inputs; pass --embedding-dim with the vectors' size."
-            )
-        matrix, found = embedding_matrix(vocabulary, path, model.model_config.embedding_dim, seed=train_config.seed)
-        stack.token_input.embeddings.assign(matrix)
-        report[f"{side}_embeddings"] = f"{path}: {found} of {len(vocabulary) - 4} tokens found"
-    return report
 
 
 def training_loss(train_config: TrainConfig) -> keras.losses.Loss:
@@ -139,14 +121,14 @@ def train(
         "target_vocabulary": len(target_vocab),
         **train_config.extra,
     }
-    strategy = strategy_for(train_config.distribute)
-    with strategy_scope(strategy), precision_policy(train_config.mixed_precision):
+    placement = placement_for(train_config.distribute)
+    with placement.scope(), precision_policy(train_config.mixed_precision):
         model = Seq2Seq(model_config, source_vocab, target_vocab, training_summary=summary)
         model.training_summary.update(load_pretrained_embeddings(model, train_config))
         compile_for_training(model, train_config)
     encoded_train = EncodedPairs.encode(train_pairs, source_vocab, target_vocab)
     model.decoder.start_from_token_prior(encoded_train.target_token_counts(len(target_vocab), target_vocab.end_id))
-    model.training_summary["replicas"] = strategy.num_replicas_in_sync if strategy else 1
+    model.training_summary["replicas"] = placement.replicas
     return fit(model, encoded_train, validation_pairs, train_config, callbacks)
 
 
@@ -163,7 +145,6 @@ def resume(
     checkpoint; `pairs` must be the same corpus, which is split the same seeded way.
     """
     state = read_state(checkpoint_dir)
-    remove_leftovers(checkpoint_dir)
     # Runs checkpointed before validation was capped held out the whole share: split them the same way.
     # Runs from before the learning-rate decay kept a constant rate.
     settings = {
@@ -178,7 +159,11 @@ def resume(
         settings["verbose"] = verbose
     train_config = TrainConfig(**settings)
     enable_compilation_cache()
-    with strategy_scope(strategy_for(train_config.distribute)):
+    placement = placement_for(train_config.distribute)
+    if placement.chief:  # the others may share the folder: it is the chief's
+        remove_leftovers(checkpoint_dir)
+    keras.utils.set_random_seed(train_config.seed + state["epoch"])  # every worker builds the same random state
+    with placement.scope():
         model = load(Path(checkpoint_dir) / state["checkpoint"])
     train_pairs, validation_pairs = validation_split(pairs, train_config)
     keras.utils.set_random_seed(train_config.seed + state["epoch"])
@@ -201,14 +186,23 @@ def compiles_per_shape(model) -> bool:
 
 
 def training_batches(
-    model: Seq2Seq, pairs, batch_size: int, seed: int | None = None, first_epoch: int = 0, fixed_shapes=None
+    model: Seq2Seq,
+    pairs,
+    batch_size: int,
+    seed: int | None = None,
+    first_epoch: int = 0,
+    fixed_shapes=None,
+    placement=None,
 ):
     """Length-bucketed teacher-forcing batches of `pairs` (texts, or `EncodedPairs`) for `model`, from epoch
     `first_epoch` on.
 
     Shuffled when `seed` is given, each epoch by `(seed, epoch)`. With `fixed_shapes` (default:
-    where the model compiles per shape) one shape per bucket (see `seq2seq.data.pipeline`).
+    where the model compiles per shape, and on several replicas) one shape per bucket (see
+    `seq2seq.data.pipeline`). A `placement` of several replicas gets batch sizes it divides, and
+    on JAX each process its own rows.
     """
+    replicas = placement.replicas if placement else 1
     encoded = (
         pairs if isinstance(pairs, EncodedPairs) else EncodedPairs.encode(pairs, model.source_vocab, model.target_vocab)
     )
@@ -219,22 +213,37 @@ def training_batches(
         end_id=model.target_vocab.end_id,
         shuffle=seed is not None,
         seed=seed or 0,
-        fixed_shapes=compiles_per_shape(model) if fixed_shapes is None else fixed_shapes,
+        fixed_shapes=(compiles_per_shape(model) or replicas > 1) if fixed_shapes is None else fixed_shapes,
         first_epoch=first_epoch,
+        replicas=replicas,
+        shard=placement.shard if placement else (0, 1),
     )
 
 
 def fit(model, train_pairs, validation_pairs, train_config, callbacks=(), initial_epoch=0, history=None, best=None):
     """Teacher-forced `keras.Model.fit` from `initial_epoch`; the best weights are kept (see
-    `seq2seq.training.selection`)."""
+    `seq2seq.training.selection`); on several workers, each as its place says (`seq2seq.training.workers`)."""
+    placement = placement_for(train_config.distribute)
+    with worker_settings(train_config, placement) as settings:
+        return _fit(model, train_pairs, validation_pairs, settings, callbacks, initial_epoch, history, best, placement)
+
+
+def _fit(model, train_pairs, validation_pairs, train_config, callbacks, initial_epoch, history, best, placement):
     batches = training_batches(
-        model, train_pairs, train_config.batch_size, seed=train_config.seed, first_epoch=initial_epoch
+        model, train_pairs, train_config.batch_size, train_config.seed, initial_epoch, placement=placement
     )
-    validation = training_batches(model, validation_pairs, train_config.batch_size) if validation_pairs else None
+    validation = (
+        training_batches(model, validation_pairs, train_config.batch_size, placement=placement)
+        if validation_pairs
+        else None
+    )
     select_by = train_config.select_by if validation else "loss"
     monitor = MONITORS[select_by] if validation else "loss"
     keep_best = KeepBestWeights(monitor, mode="min" if select_by == "loss" else "max", **(best or {}))
-    validator = Validator(validation, validation_pairs) if validation else None
+    if validation and placement.shard[1] > 1:  # each process reads its own rows; a validator reads them all
+        validator = Validator(training_batches(model, validation_pairs, train_config.batch_size), validation_pairs)
+    else:
+        validator = Validator(validation, validation_pairs) if validation else None
     selection, remembered, between = [], None, None
     if validator and select_by != "loss":
         selection.append(ValidationScores(validator))  # before keep_best: it adds the scores to the epoch's logs
@@ -248,19 +257,22 @@ def fit(model, train_pairs, validation_pairs, train_config, callbacks=(), initia
         selection.append(remembered)
     callbacks = list(callbacks)
     stopper = next((c for c in callbacks if isinstance(c, StopTraining)), None)
-    if stopper is None and train_config.max_time:
+    if stopper is None and (train_config.max_time or placement.workers > 1):  # a worker learns why it stopped
         stopper = StopTraining(train_config.max_time)
         callbacks.append(stopper)
+    callbacks.append(AgreeToStop(placement, stopper))  # last: after any callback that asks to stop
+    build_before_fit(model, placement)
     started = time.perf_counter()
-    fitted = model.fit(
-        batches,
-        validation_data=validation,
-        epochs=train_config.epochs,
-        initial_epoch=initial_epoch,
-        shuffle=False,  # the dataset shuffles itself, seeded
-        callbacks=selection + training_callbacks(train_config, keep_best, monitor, history or {}) + callbacks,
-        verbose=train_config.verbose,
-    )
+    with placement.scope(), stop_on_lost_peers(placement):
+        fitted = model.fit(
+            batches,
+            validation_data=validation,
+            epochs=train_config.epochs,
+            initial_epoch=initial_epoch,
+            shuffle=False,  # the dataset shuffles itself, seeded
+            callbacks=selection + training_callbacks(train_config, keep_best, monitor, history or {}) + callbacks,
+            verbose=train_config.verbose,
+        )
     averaged = average_into_best(model, remembered, validator, keep_best, select_by) if remembered else None
     history = {
         key: list((history or {}).get(key, [])) + [float(v) for v in values] for key, values in fitted.history.items()

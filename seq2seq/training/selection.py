@@ -13,6 +13,7 @@ import keras
 import numpy as np
 
 from seq2seq.evaluation.scores import group_references, score_translations
+from seq2seq.models.loading import load
 from seq2seq.training.schedules import sync_model_state
 
 MONITORS = {"loss": "val_loss", "bleu": "val_bleu", "chrf": "val_chrf"}
@@ -87,8 +88,6 @@ class KeepBestWeights(keras.callbacks.Callback):
 
     def on_train_end(self, logs=None):
         if self.best_weights is None and self.best_file is not None:
-            from seq2seq.models.loading import load
-
             self.best_weights = load(self.best_file).get_weights()
         if self.best_weights is not None:
             self.model.set_weights(self.best_weights)

@@ -9,31 +9,11 @@ a second one aborts at once.
 from __future__ import annotations
 
 import contextlib
-import re
 import signal
 import sys
 import time
 
 import keras
-
-from seq2seq.errors import ConfigError
-
-_UNITS = {"s": 1, "m": 60, "h": 3600, "": 1}
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smh]?)\s*$")
-
-
-def parse_duration(text) -> float:
-    """Seconds in `"90"`, `"90s"`, `"20m"` or `"1.5h"`; a clear error otherwise."""
-    if isinstance(text, (int, float)) and not isinstance(text, bool):
-        seconds = float(text)
-    else:
-        match = _DURATION.match(str(text))
-        if not match:
-            raise ConfigError(f"max_time must be a duration such as 90s, 20m or 1.5h, got {text!r}.")
-        seconds = float(match.group(1)) * _UNITS[match.group(2)]
-    if seconds <= 0:
-        raise ConfigError(f"max_time must be a positive duration, got {text!r}.")
-    return seconds
 
 
 class StopTraining(keras.callbacks.Callback):

@@ -27,6 +27,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import keras
+
 THREADS_VARIABLE = "SEQ2SEQ_CPU_THREADS"  # "keep": leave TensorFlow's own thread settings
 CACHE_VARIABLE = "SEQ2SEQ_COMPILATION_CACHE"  # a folder for JAX's compiled programs, or "off"
 CACHE_BYTES = 2 * 1024**3
@@ -39,8 +41,6 @@ def configure_training_threads() -> tuple[int, int] | None:
     Returns None where the settings are left alone: `$SEQ2SEQ_CPU_THREADS` is `keep`, the
     backend is not TensorFlow, a GPU is visible, or TensorFlow is already running.
     """
-    import keras
-
     if os.environ.get(THREADS_VARIABLE, "").strip().lower() == "keep" or keras.backend.backend() != "tensorflow":
         return None
     import tensorflow as tf
@@ -75,8 +75,6 @@ def enable_compilation_cache() -> str | None:
     Nothing is kept on other backends or with `$SEQ2SEQ_COMPILATION_CACHE=off`; a folder that
     JAX was already given is kept as it is and returned.
     """
-    import keras
-
     if keras.backend.backend() != "jax":
         return None
     import jax

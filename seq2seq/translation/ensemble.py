@@ -5,14 +5,16 @@ from __future__ import annotations
 from keras import ops
 
 from seq2seq.errors import ConfigError
+from seq2seq.translation.translating import Translating
 
 
-class Ensemble:
+class Ensemble(Translating):
     """Models with the same source and target vocabularies, of any architectures, searched together.
 
     Every search step runs each model's step and averages their log-probabilities; each model
     keeps its own decoder states and encoder memory, side by side in the search state. With
-    one model (or one model given twice) the translations are that model's own.
+    one model (or one model given twice) the translations are that model's own. `translate`,
+    `translate_nbest` and `translator` come from `Translating`, as a model's do.
     """
 
     def __init__(self, models, names=None):
@@ -31,7 +33,6 @@ class Ensemble:
         self.models, self.names = models, names
         self.source_vocab, self.target_vocab = first.source_vocab, first.target_vocab
         self.state_counts = [len(model.state_names) for model in models]
-        self._translator = None
 
     @property
     def has_attention(self) -> bool:
@@ -67,32 +68,3 @@ class Ensemble:
     def attended_search_step(self, token_ids, states, memories):
         """`search_step` with the models' mean attention weights (every model attends)."""
         return self._mean_step("attended_search_step", token_ids, states, memories)
-
-    @property
-    def translator(self):
-        """The ensemble's `Translator`, built once."""
-        from seq2seq.translation.translator import Translator
-
-        if self._translator is None:
-            self._translator = Translator(self)
-        return self._translator
-
-    def translate(self, texts, search=None, **overrides) -> list[str]:
-        """The best hypothesis of each text (see `Seq2Seq.translate`)."""
-        return [
-            hypotheses[0].text if hypotheses else "" for hypotheses in self.translate_nbest(texts, search, **overrides)
-        ]
-
-    def translate_nbest(self, texts, search=None, progress=None, **overrides) -> list:
-        """The `nbest` best hypotheses `(text, score)` of each text, best first."""
-        from seq2seq.translation.translator import search_config
-
-        return self.translator.search(texts, search_config(search, **overrides), progress)
-
-
-def load_ensemble(paths, precision: str | None = None) -> Ensemble:
-    """An `Ensemble` of the model files at `paths` (each computing in `precision`, if given)."""
-    from seq2seq.models.loading import load
-
-    paths = [str(path) for path in paths]
-    return Ensemble([load(path, precision) for path in paths], names=paths)

@@ -1,28 +1,36 @@
-"""Text in, text out: tokenize, batch by length, search, detokenize, restore the caller's order."""
+"""Text in, text out: tokenize, batch by length, search, detokenize, restore the caller's order.
+
+The model is anything with the step interface of `seq2seq.translation.steps.StepModel`: a
+`Seq2Seq` or an `Ensemble`. Where the backend compiles a program per shape (JAX), every batch
+is brought to one of a few shapes first (see `batch_shape`); elsewhere batches keep their own.
+"""
 
 from __future__ import annotations
 
 import warnings
+from collections import OrderedDict
 from typing import NamedTuple
 
 import keras
 import numpy as np
 from keras import ops
 
-from seq2seq.backend import compile_search, compile_state_loop
+from seq2seq.backend import compile_search, compile_state_loop, compiles_per_shape
 from seq2seq.data.batching import pad_batch, round_up
 from seq2seq.errors import ConfigError, UnknownTokensError, UnknownTokensWarning
 from seq2seq.host import to_host, to_host_tree
+from seq2seq.layers.decoder import IMPOSSIBLE
 from seq2seq.layers.recurrent import recurrent_dropout_off
-from seq2seq.search import make_strategy
-from seq2seq.search.beam import IMPOSSIBLE
 from seq2seq.search.config import SearchConfig
 from seq2seq.search.state import keep_sentences, run_search
+from seq2seq.search.strategies import make_strategy
+from seq2seq.translation.steps import StepModel
 
-LENGTH_BUCKET = 8  # source lengths are padded up to a multiple of this
+LENGTH_BUCKET = 8  # source lengths and output widths are padded up to a multiple of this
 CHUNK = 4  # search steps between looks at which sentences have ended
 UNLIMITED = 2**31 - 1  # a step count no search reaches
 MIN_ROWS = 128  # below this many hypotheses a batch runs to its end in one loop (looking costs more)
+SEARCHERS = 8  # compiled searches a translator keeps, one per strategy setting; the least recently used goes first
 
 
 class Hypothesis(NamedTuple):
@@ -45,19 +53,27 @@ def search_config(search: SearchConfig | None = None, **overrides) -> SearchConf
 
 
 class Translator:
-    """Fast batched translation with a trained `Seq2Seq` model; one compiled search per strategy."""
+    """Fast batched translation with a trained model (a `StepModel`); one compiled search per strategy.
 
-    def __init__(self, model, compact: bool = True):
+    The compiled searches are kept for the last `SEARCHERS` strategy settings used, so a service
+    whose requests vary the beam or the penalties holds a bounded number of them.
+    """
+
+    def __init__(self, model: StepModel, compact: bool = True):
         self.model = model
         self.compact = compact  # False: one uninterrupted loop per batch (the benchmarks' baseline)
         self.seed_generator = keras.random.SeedGenerator(0)
-        self._compiled: dict[tuple, object] = {}
+        self._searchers: OrderedDict[tuple, Searcher] = OrderedDict()  # least recently used first
 
     def _searcher_for(self, config: SearchConfig) -> "Searcher":
         key = config.strategy_key
-        if key not in self._compiled:
-            self._compiled[key] = Searcher(self.model, make_strategy(config, self.seed_generator), self.compact)
-        return self._compiled[key]
+        searcher = self._searchers.pop(key, None)
+        if searcher is None:
+            searcher = Searcher(self.model, make_strategy(config, self.seed_generator), self.compact)
+        self._searchers[key] = searcher
+        if len(self._searchers) > SEARCHERS:
+            self._searchers.popitem(last=False)
+        return searcher
 
     def encode_sources(self, texts, strict: bool = False) -> list[list[int]]:
         """Source ids of each text; tokens outside the vocabulary are reported once."""
@@ -91,11 +107,9 @@ class Translator:
         encoded = self.encode_sources(texts, config.strict)
         results: list = [None] * len(encoded)
         for rows in length_sorted_batches(encoded, config.batch_size):
-            batch = pad_batch([encoded[i] for i in rows], LENGTH_BUCKET)
-            limits = [config.max_length or default_max_length(len(encoded[i])) for i in rows]
-            width = round_up(max(limits), LENGTH_BUCKET)
+            batch, limits, width = batch_shape([encoded[i] for i in rows], config, compiles_per_shape())
             with recurrent_dropout_off(self.model):  # a mask drawn in a compiled search leaks (JAX)
-                found = searcher.search(batch, np.asarray(limits, dtype=np.int32), width)
+                found = searcher.search(batch, limits, width, len(rows))
             for position, row in enumerate(rows):
                 results[row] = found[position]
             if progress is not None:
@@ -122,11 +136,11 @@ class Searcher:
 
         def begin(source_ids, max_lengths, width):
             states, memory = model.search_start(source_ids, strategy.expansion)
-            source_mask = ops.repeat(ops.not_equal(source_ids, 0), strategy.expansion, axis=0)
+            source_mask = ops.not_equal(source_ids, 0)
             return strategy.begin(states, vocab.start_id, max_lengths, width, memory, source_mask)
 
         step = model.search_step
-        if getattr(strategy, "needs_attention", False):
+        if strategy.needs_attention:
             if not model.has_attention:
                 raise ConfigError(
                     "the coverage penalty needs attention models; this one has none (drop --coverage-penalty)."
@@ -138,16 +152,20 @@ class Searcher:
 
         self.begin, self.run = compile_search(begin), compile_state_loop(run)
 
-    def search(self, source_ids, max_lengths, width: int) -> list[tuple[np.ndarray, np.ndarray]]:
-        """Per sentence of the batch, its output ids `(nbest, width)` and scores `(nbest,)`."""
+    def search(self, source_ids, max_lengths, width: int, count: int | None = None) -> list:
+        """Per sentence of the batch, its output ids `(nbest, width)` and scores `(nbest,)`.
+
+        Rows from `count` on are filler (where shapes are fixed): their results are None.
+        """
         found: list = [None] * len(max_lengths)
         positions = np.arange(len(max_lengths))  # the batch position of each sentence in the state; -1: filler
+        positions[len(max_lengths) if count is None else count :] = -1
         state, index = self.begin(source_ids, max_lengths, width), 0
         while True:
             small = len(positions) * self.strategy.expansion < MIN_ROWS  # too small to pay for the looks
             index = UNLIMITED if small else index + self.chunk
             state = self.run(state, index)
-            done = to_host(state["sentences"]["done"])
+            done = to_host(state.done)
             ended = done & (positions >= 0)
             if done.all() or ended.sum() * 4 >= len(positions):
                 ids, scores = to_host_tree(self.strategy.result(state))
@@ -161,14 +179,52 @@ class Searcher:
                     state, positions = keep_sentences(state, keep, self.strategy.expansion), positions[keep]
 
 
+def batch_shape(sources: list[list[int]], config: SearchConfig, fixed: bool) -> tuple[np.ndarray, np.ndarray, int]:
+    """The padded source ids `(rows, src_len)`, each row's output limit `(rows,)` and the output width.
+
+    By default a batch is as long as its longest source, rounded up to a multiple of 8, and
+    its outputs as wide as its longest limit. With `fixed` shapes (for backends that compile per
+    shape) the few shapes are: source lengths in `length_bucket`'s set; an output width that
+    follows from the source length alone; and a power of two of rows (or `batch_size`), the
+    filler rows repeating the first source with a limit of 0, so they are done before they begin.
+    """
+    limits = [config.max_length or default_max_length(len(source)) for source in sources]
+    if not fixed:
+        width = round_up(max(limits), LENGTH_BUCKET)
+        return pad_batch(sources, LENGTH_BUCKET), np.asarray(limits, dtype=np.int32), width
+    length = length_bucket(max(len(source) for source in sources))
+    width = round_up(config.max_length or default_max_length(length), LENGTH_BUCKET)
+    rows = min(1 << (len(sources) - 1).bit_length(), max(config.batch_size, len(sources)))
+    filler = rows - len(sources)
+    return (
+        pad_batch(sources + [sources[0]] * filler, length=length),
+        np.asarray(limits + [0] * filler, dtype=np.int32),
+        width,
+    )
+
+
+def length_bucket(length: int) -> int:
+    """The padded source length where shapes are fixed: 8, 16, 24, 32, 48, 64, 96, 128, 192, ...
+
+    Powers of two and one and a half times them, so a source is padded by at most half its
+    length and sources up to `n` tokens take about `2 log2(n / 8)` shapes.
+    """
+    bucket = LENGTH_BUCKET
+    while bucket < length:
+        if bucket >= 2 * LENGTH_BUCKET and bucket * 3 // 2 >= length:
+            return bucket * 3 // 2
+        bucket *= 2
+    return bucket
+
+
 def kept_positions(done: np.ndarray) -> np.ndarray:
     """Which sentences a state keeps: those not done, plus done ones as filler where shapes are static.
 
-    JAX compiles once per shape, so there the count is rounded up to a power of two (the
+    Where the backend compiles once per shape, the count is rounded up to a power of two (the
     filler sentences are done and change nothing); elsewhere exactly the unfinished ones stay.
     """
     going = np.flatnonzero(~done)
-    if keras.backend.backend() != "jax":
+    if not compiles_per_shape():
         return going
     size = min(1 << int(len(going) - 1).bit_length(), len(done))
     return np.concatenate([going, np.flatnonzero(done)[: size - len(going)]])

@@ -176,3 +176,23 @@ def test_an_epoch_holds_the_same_batches_whether_or_not_the_epochs_before_it_ran
     _sentences(uninterrupted)
     resumed = _dataset(real_pairs[:800], vocabularies, seed=4, first_epoch=2)
     assert _sentences(resumed) == _sentences(uninterrupted)
+
+
+def test_for_three_replicas_every_batch_size_divides_by_three_and_the_shards_make_up_each_batch(
+    real_pairs, vocabularies
+):
+    encoded = EncodedPairs.encode(real_pairs[:300], *vocabularies)
+    options = {"start_id": 2, "end_id": 3, "shuffle": True, "seed": 5, "boundaries": [9, 14], "pad_multiple": 1}
+    whole = BucketedBatches(encoded, 20, fixed_shapes=True, replicas=3, **options)
+    single = BucketedBatches(encoded, 20, fixed_shapes=True, **options)
+    assert all(size % 3 == 0 for size in whole.sizes) and whole.sizes != single.sizes
+    assert all(size - 3 < one <= size for size, one in zip(whole.sizes, single.sizes))  # rounded up, never down
+    shards = [BucketedBatches(encoded, 20, fixed_shapes=True, replicas=3, shard=(i, 3), **options) for i in range(3)]
+    for bucket, rows in whole.epoch_plan(0):
+        inputs, targets = whole.batch(bucket, rows)
+        parts = [shard.batch(bucket, rows) for shard in shards]
+        assert {len(part[1]) for part in parts} == {len(targets) // 3}
+        np.testing.assert_array_equal(np.concatenate([part[1] for part in parts]), targets)
+        np.testing.assert_array_equal(
+            np.concatenate([part[0]["encoder_tokens"] for part in parts]), inputs["encoder_tokens"]
+        )

@@ -67,6 +67,17 @@ def test_seq2seq_translate_runs_an_exported_directory(capsys, model, exported):
     assert capsys.readouterr().out.splitlines() == model.translate(SOURCES)
 
 
+def test_seq2seq_translate_runs_beam_search_with_n_best_lists_on_an_exported_directory(capsys, model, exported):
+    assert main(["translate", str(exported), *SOURCES, "--beam", "5", "--nbest", "3", "--scores"]) == 0
+    rows = [line.split("\t") for line in capsys.readouterr().out.splitlines()]
+    expected = model.translate_nbest(SOURCES, beam=5, nbest=3)
+    assert [(int(index), text) for index, _, text in rows] == [
+        (index, hypothesis.text) for index, hypotheses in enumerate(expected) for hypothesis in hypotheses
+    ]
+    scores = [hypothesis.score for hypotheses in expected for hypothesis in hypotheses]
+    assert all(abs(float(score) - expected) < 2e-4 for (_, score, _), expected in zip(rows, scores))
+
+
 def test_the_manifest_names_the_graph_inputs_and_holds_the_vocabularies(model, exported):
     manifest = json.loads((exported / MANIFEST).read_text(encoding="utf-8"))
     assert manifest["decoder_inputs"] == [t.name for t in model.decoder_model.inputs]
@@ -147,7 +158,9 @@ def test_seq2seq_translate_on_an_onnx_export_needs_neither_keras_nor_tensorflow(
 def test_an_exported_directory_refuses_what_only_the_keras_model_does(capsys, tmp_path):
     model = tiny_model(seed=4)
     out = export_model(model, tmp_path / "saved", "saved_model")
-    assert main(["translate", str(out), "Go.", "--beam", "5"]) == 2
-    assert "translates greedily with only --max-length and --batch-size" in capsys.readouterr().err
+    for options in (["--sample"], ["--beam", "3", "--no-repeat-ngram", "2"], ["--precision", "bfloat16"]):
+        assert main(["translate", str(out), "Go.", *options]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and "searches greedily or by beam" in err and "give the .keras file" in err
     assert main(["translate", str(tmp_path), "Go."]) == 2
     assert "is a directory but not one written by seq2seq export" in capsys.readouterr().err

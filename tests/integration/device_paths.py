@@ -25,9 +25,9 @@ import numpy as np
 import seq2seq
 from seq2seq.config import ModelConfig, TrainConfig
 from seq2seq.data.batching import pad_batch
-from seq2seq.evaluation import evaluate_model
 from seq2seq.evaluation.attention_plot import attention_matrix
 from seq2seq.evaluation.attention_stats import attention_statistics
+from seq2seq.evaluation.scores import evaluate_model
 from seq2seq.models.classic import decode_sequence
 from seq2seq.training.averaging import average_checkpoints
 from seq2seq.training.fit import training_batches
@@ -108,7 +108,7 @@ def guard_check(model) -> str:
     searcher = model.translator._searcher_for(seq2seq.SearchConfig())
     state = searcher.begin(pad_batch([[5, 6, 7]]), np.array([4], dtype="int32"), 8)
     try:
-        np.asarray(state["sentences"]["done"])
+        np.asarray(state.done)
     except TypeError as error:
         return str(error)
     return "no error"

@@ -8,7 +8,7 @@ import pytest
 from keras import ops
 
 from seq2seq.layers.bridge import Bridge
-from seq2seq.layers.decoder import NEVER, START_ID, RecurrentDecoder
+from seq2seq.layers.decoder import IMPOSSIBLE, START_ID, RecurrentDecoder
 from seq2seq.layers.encoder import RecurrentEncoder
 from seq2seq.layers.recurrent import STATE_KINDS
 
@@ -147,7 +147,7 @@ def test_padding_and_start_ids_are_never_predicted():
     decoder, states, memory = _decoder(attention="luong-general")
     logits = ops.convert_to_numpy(decoder(_target_ids(11), states, memory)[0])
     never = np.isin(np.arange(VOCAB), [0, START_ID])
-    assert np.all(logits[..., never] == NEVER)
+    assert np.all(logits[..., never] == IMPOSSIBLE)
     assert np.all(np.abs(logits[..., ~never]) < 1e3)
 
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import shutil
 import time
 import tracemalloc
 import zipfile
+from pathlib import Path
 
 import keras
 import pytest
@@ -13,9 +15,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from seq2seq.cli import main
-from seq2seq.errors import ModelFileError
-from seq2seq.models.loading import MOST_CONFIG_BYTES, load
+from seq2seq.config import TrainConfig
+from seq2seq.errors import ConfigError, ModelFileError
+from seq2seq.models.compile_objects import Adam, SmoothedTokenCrossentropy
+from seq2seq.models.loading import MOST_CONFIG_BYTES, load, load_ensemble
+from seq2seq.training.fit import compile_for_training
+from seq2seq.translation.ensemble import Ensemble
 from tests.conftest import one_line_error, tiny_model
+
+DATA = Path(__file__).parent / "data"
 
 
 def rewrite_config(path, change) -> None:
@@ -51,23 +59,21 @@ def test_an_untouched_model_file_loads(saved):
     assert load(saved).source_vocab.tokens == tiny_model().source_vocab.tokens
 
 
-def test_a_file_written_before_the_modules_moved_still_loads(tmp_path):
-    """Files name their classes' modules; those written when the metric and optimizer lived at the root load alike."""
-    from seq2seq.config import TrainConfig
-    from seq2seq.training.fit import compile_for_training
-
+def test_a_file_written_when_the_metric_and_optimizer_lived_at_the_root_still_loads(tmp_path):
+    """Files name their classes' modules, but are read by registered name: modules that are gone do not matter."""
     path = tmp_path / "old-layout.keras"
     model = tiny_model()
     compile_for_training(model, TrainConfig(label_smoothing=0.1))
     model.save(path)
-    old_names = {"seq2seq.training.metrics": "seq2seq.metrics", "seq2seq.training.optimizers": "seq2seq.optimizers"}
+    old_modules = {"Adam": "seq2seq.optimizers", "TokenAccuracy": "seq2seq.metrics"}
+    old_modules["SmoothedTokenCrossentropy"] = "seq2seq.metrics"
     renamed = []
 
     def use_old_module_names(node):
         if isinstance(node, dict):
-            if node.get("module") in old_names:
-                renamed.append(node["module"])
-                node["module"] = old_names[node["module"]]
+            if node.get("module") == "seq2seq.models.compile_objects":
+                renamed.append(node["class_name"])
+                node["module"] = old_modules[node["class_name"]]
             for value in node.values():
                 use_old_module_names(value)
         elif isinstance(node, list):
@@ -75,10 +81,41 @@ def test_a_file_written_before_the_modules_moved_still_loads(tmp_path):
                 use_old_module_names(value)
 
     rewrite_config(path, use_old_module_names)
-    assert set(renamed) == set(old_names)
+    assert sorted(renamed) == sorted(old_modules)
     loaded = load(path)
-    assert type(loaded.optimizer).__module__ == "seq2seq.training.optimizers"
+    assert type(loaded.optimizer) is Adam and type(loaded.loss) is SmoothedTokenCrossentropy
     assert loaded.translate(["Go.", "Who are you?"]) == model.translate(["Go.", "Who are you?"])
+
+
+def test_a_file_written_before_the_compile_objects_moved_to_models_loads_and_translates_as_it_did(tmp_path):
+    """data/written-before-objects-moved.keras: a trained-one-step model saved by 0.1.0 (details in its .json)."""
+    path = tmp_path / "model.keras"
+    shutil.copy(DATA / "written-before-objects-moved.keras", path)
+    written = json.loads((DATA / "written-before-objects-moved.json").read_text(encoding="utf-8"))
+    config = json.loads(zipfile.ZipFile(path).read("config.json"))
+    assert config["compile_config"]["optimizer"]["module"] == "seq2seq.training.optimizers"  # a module now gone
+    model = load(path)
+    assert type(model.optimizer) is Adam and type(model.loss) is SmoothedTokenCrossentropy
+    assert model.loss.label_smoothing == 0.1 and int(model.optimizer.iterations) == 1
+    assert model.translate(written["texts"]) == written["greedy"]
+    nbest = model.translate_nbest(written["texts"], beam=3, nbest=2)
+    assert [[h.text for h in hypotheses] for hypotheses in nbest] == [
+        [text for text, _ in hypotheses] for hypotheses in written["beam_3_nbest_2"]
+    ]
+    scores = [score for hypotheses in written["beam_3_nbest_2"] for _, score in hypotheses]
+    assert [h.score for hypotheses in nbest for h in hypotheses] == pytest.approx(scores, abs=1e-3)
+
+
+def test_several_model_files_load_as_one_ensemble_named_by_their_paths(tmp_path):
+    first, second, other = tmp_path / "a.keras", tmp_path / "b.keras", tmp_path / "c.keras"
+    tiny_model(seed=4).save(first)
+    tiny_model(seed=5).save(second)
+    ensemble = load_ensemble([first, second])
+    assert isinstance(ensemble, Ensemble) and ensemble.names == [str(first), str(second)]
+    assert [model.source_vocab.tokens for model in ensemble.models] == [tiny_model().source_vocab.tokens] * 2
+    tiny_model(seed=6, tokenizer="word").save(other)
+    with pytest.raises(ConfigError, match="c.keras has a different target vocabulary from .*a.keras"):
+        load_ensemble([first, other])
 
 
 def test_a_model_replaced_by_a_lambda_layer_is_refused_without_running_it(tmp_path, saved):

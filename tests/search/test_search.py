@@ -6,6 +6,7 @@ previous token and the number of a transition table, so a row decodes the same i
 
 from __future__ import annotations
 
+import inspect
 import math
 
 import keras
@@ -15,8 +16,12 @@ from keras import ops
 
 from seq2seq.host import to_host
 from seq2seq.search import BeamSearch, GreedySearch, Sampling
-from seq2seq.search.beam import length_penalty
+from seq2seq.search.beam import gnmt_length_penalty
+from seq2seq.search.config import SearchConfig
 from seq2seq.search.sampling import filter_logits
+from seq2seq.search.state import SearchState, run_search
+from seq2seq.search.strategies import STRATEGIES, make_strategy
+from seq2seq.search.strategy import SearchStrategy
 
 START, END, A, B, C = 2, 3, 4, 5, 6
 VOCAB = 7
@@ -101,12 +106,12 @@ def test_nbest_lists_hypotheses_best_first_with_their_scores():
 def test_length_penalty_divides_the_log_probability_by_the_gnmt_factor():
     ids, short = run(BeamSearch(beam=4), [1], [8])
     assert text(ids[0][0]) == "c"  # 0.9 x 0.2 beats every longer one without a penalty
-    ids, long = run(BeamSearch(beam=4, alpha=2.0), [1], [8])
+    ids, long = run(BeamSearch(beam=4, length_penalty=2.0), [1], [8])
     length = len(text(ids[0][0])) + 1  # the end token counts
     assert len(text(ids[0][0])) > 1
     expected = math.log(0.9 * 0.8 ** (length - 2) * 0.2) / ((5 + length) / 6) ** 2.0
     assert long[0, 0] == pytest.approx(expected, abs=1e-4)
-    assert float(length_penalty(1, 0.0)) == 1.0
+    assert float(gnmt_length_penalty(1, 0.0)) == 1.0
 
 
 def test_min_length_holds_back_the_end_token():
@@ -130,7 +135,7 @@ def test_no_repeat_ngram_blocks_a_repeated_token_pair():
 
 
 def test_beam_search_gives_each_sentence_the_same_result_alone_and_in_any_batch():
-    search = BeamSearch(beam=3, nbest=2, alpha=0.6)
+    search = BeamSearch(beam=3, nbest=2, length_penalty=0.6)
     together_ids, together_scores = run(search, [2, 0, 1, 0], [9, 7, 12, 7])
     for row, (table_id, limit) in enumerate([(2, 9), (0, 7), (1, 12), (0, 7)]):
         alone_ids, alone_scores = run(search, [table_id], [limit])
@@ -180,7 +185,7 @@ def test_filter_logits_keeps_the_top_k_and_the_top_p_mass():
 COVERED = table({START: {A: 0.6, B: 0.4}, A: {END: 0.9, C: 0.1}, B: {END: 0.9, C: 0.1}})
 
 
-def attending_step(tokens, states, memory):
+def attending_step(tokens, states, memory=()):
     """A Markov step that also returns attention weights over a 2-token source."""
     log_probs = ops.take(ops.convert_to_tensor(COVERED), ops.cast(tokens, "int32"), axis=0)
     weights = ops.where(
@@ -193,16 +198,52 @@ def attending_step(tokens, states, memory):
 
 @pytest.mark.parametrize("beta, expected", [(0.0, "a"), (0.2, "b")])
 def test_the_coverage_penalty_prefers_a_hypothesis_that_attends_to_every_source_token(beta, expected):
-    from seq2seq.search.state import run_search
-
-    search = BeamSearch(beam=2, beta=beta)
-    step = attending_step if beta else (lambda tokens, states, memory: attending_step(tokens, states, memory)[:2])
-    source_mask = np.ones((2, 2), dtype=bool)  # one row per hypothesis: two real source tokens
-    state = search.begin(
-        [np.zeros((1, 1), "float32")], START, np.array([5], "int32"), 5, memory=(), source_mask=source_mask
-    )
+    search = BeamSearch(beam=2, coverage_penalty=beta)
+    step = attending_step if beta else (lambda tokens, states: attending_step(tokens, states)[:2])
+    source_mask = np.ones((1, 2), dtype=bool)  # one sentence of two real source tokens
+    state = search.begin([np.zeros((1, 1), "float32")], START, np.array([5], "int32"), 5, source_mask=source_mask)
     ids, scores = search.result(run_search(search, step, state, END))
     assert text(to_host(ids)[0, 0].tolist()) == expected
     # "a": attention 2 on position 0, none on 1 (floored at 1e-10); "b": 1 and 1, no penalty.
     best = math.log(0.6 * 0.9) + beta * math.log(1e-10) if expected == "a" else math.log(0.4 * 0.9)
     assert float(to_host(scores)[0, 0]) == pytest.approx(best, rel=1e-4)
+
+
+def test_every_strategy_is_a_search_strategy_and_a_config_picks_each():
+    assert all(issubclass(strategy, SearchStrategy) for strategy in STRATEGIES)
+    assert not issubclass(Sampling, GreedySearch)
+    configs = [SearchConfig(), SearchConfig(beam=2), SearchConfig(sample=True)]
+    assert [type(make_strategy(config)) for config in configs] == [GreedySearch, BeamSearch, Sampling]
+
+
+@pytest.mark.parametrize(
+    "strategy",
+    [
+        GreedySearch(),
+        BeamSearch(beam=3, nbest=2, length_penalty=0.6, min_length=1, no_repeat_ngram=3, coverage_penalty=0.2),
+        Sampling(temperature=0.7, top_k=4, top_p=0.9),
+    ],
+    ids=["greedy", "beam", "sampling"],
+)
+def test_a_strategys_settings_round_trip_through_its_config(strategy):
+    config = strategy.get_config()
+    assert set(config) == set(inspect.signature(type(strategy)).parameters) - {"seed_generator"}
+    copy = type(strategy).from_config(config)
+    assert type(copy) is type(strategy) and copy.get_config() == config
+    assert {name: getattr(copy, name) for name in config} == {name: getattr(strategy, name) for name in config}
+
+
+def test_the_search_state_is_a_typed_tree_that_the_loop_carries_and_cuts():
+    from seq2seq.search.state import keep_sentences
+
+    search = BeamSearch(beam=2, nbest=2)
+    state = search.begin([ops.convert_to_tensor(np.array([0, 2, 1], "int32")), np.zeros(3, "int32")], START, [9, 0, 6])
+    state = run_search(search, markov_step, state, END, until=1)
+    assert isinstance(state, SearchState) and type(state.found).__name__ == "Beams"
+    assert int(state.index) == 1 and to_host(state.done).tolist() == [False, True, False]
+    cut = keep_sentences(state, [2, 0], search.expansion)
+    assert to_host(cut.max_lengths).tolist() == [6, 9] and to_host(cut.rows.tokens).shape == (4,)
+    np.testing.assert_array_equal(to_host(cut.found.alive)[1], to_host(state.found.alive)[0])
+    ids, _ = search.result(run_search(search, markov_step, cut, END))
+    alone, _ = run(search, [1, 0], [6, 9])
+    assert to_host(ids).tolist() == alone

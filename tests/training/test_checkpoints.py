@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-
 import keras
 import numpy as np
 import pytest
 
 from seq2seq.config import ModelConfig, TrainConfig
 from seq2seq.errors import Seq2SeqError
+from seq2seq.models.compile_objects import SmoothedTokenCrossentropy
 from seq2seq.models.loading import load
 from seq2seq.training.averaging import average_checkpoints
 from seq2seq.training.checkpoints import CheckpointError, read_state
 from seq2seq.training.fit import resume, train
-from seq2seq.training.metrics import SmoothedTokenCrossentropy
 
 PAIRS = [(f"w{i} x{i % 3}", f"v{i} y{i % 2}") for i in range(40)]
 TINY = ModelConfig(units=6, embedding_dim=4, tokenizer="word")
@@ -92,39 +88,6 @@ def test_averaging_checkpoints_takes_the_mean_of_each_weight(tmp_path):
     train(PAIRS, ModelConfig(units=5, embedding_dim=4, tokenizer="word"), TrainConfig(epochs=1, verbose=0)).save(other)
     with pytest.raises(Seq2SeqError, match="not a checkpoint of the same run"):
         average_checkpoints([paths[0], other])
-
-
-@pytest.mark.slow
-def test_mirrored_training_splits_each_batch_over_two_logical_cpu_devices(tmp_path):
-    corpus = tmp_path / "pairs.txt"
-    corpus.write_text("".join(f"{s}\t{t}\n" for s, t in PAIRS), encoding="utf-8")
-    out = tmp_path / "mirrored.keras"
-    command = [
-        sys.executable,
-        "-m",
-        "seq2seq.cli",
-        "train",
-        str(corpus),
-        "--out",
-        str(out),
-        "--units",
-        "8",
-        "--embedding-dim",
-        "4",
-        "--tokenizer",
-        "word",
-        "--batch-size",
-        "8",
-        "--epochs",
-        "2",
-        "--distribute",
-        "mirrored",
-    ]
-    result = subprocess.run(command, capture_output=True, text=True, env={**os.environ, "SEQ2SEQ_LOGICAL_CPUS": "2"})
-    assert result.returncode == 0, result.stderr[-2000:]
-    model = load(out)
-    assert model.training_summary["replicas"] == 2
-    assert model.training_summary["epochs"] == 2 and model.translate(["w1 x1"])[0] is not None
 
 
 def test_mixed_precision_computes_in_bfloat16_with_float32_weights_and_loads_back(tmp_path):

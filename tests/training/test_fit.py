@@ -8,8 +8,8 @@ import pytest
 
 from seq2seq.config import ModelConfig, TrainConfig
 from seq2seq.errors import ConfigError
+from seq2seq.models.compile_objects import TokenAccuracy
 from seq2seq.training.fit import KeepBestWeights, build_vocabularies, train, training_batches, training_loss
-from seq2seq.training.metrics import TokenAccuracy
 from tests.conftest import tiny_model
 
 

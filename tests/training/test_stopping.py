@@ -13,10 +13,9 @@ from pathlib import Path
 import pytest
 
 from seq2seq.config import ModelConfig, TrainConfig
-from seq2seq.errors import ConfigError
 from seq2seq.models.loading import load
 from seq2seq.training.fit import train
-from seq2seq.training.stopping import StopTraining, format_seconds, parse_duration
+from seq2seq.training.stopping import StopTraining, format_seconds
 
 PAIRS = [(f"w{i} x{i % 3}", f"v{i} y{i % 2}") for i in range(40)]
 TINY = ModelConfig(units=6, embedding_dim=4, tokenizer="word", attention="luong-general")
@@ -34,19 +33,6 @@ TRAIN = [
     "--batch-size",
     "8",
 ]
-
-
-@pytest.mark.parametrize(
-    "text, seconds", [("90", 90), ("90s", 90), ("20m", 1200), ("1.5h", 5400), (" 2 m ", 120), (7, 7.0)]
-)
-def test_durations_read_in_seconds_minutes_and_hours(text, seconds):
-    assert parse_duration(text) == seconds
-
-
-@pytest.mark.parametrize("text", ["", "20 minutes", "-5m", "0", "1d", "m"])
-def test_a_bad_duration_says_what_is_expected(text):
-    with pytest.raises(ConfigError, match="max_time must be a"):
-        parse_duration(text)
 
 
 def test_a_training_config_keeps_its_budget_in_seconds():

@@ -6,13 +6,18 @@ import pytest
 from keras import ops
 
 from seq2seq.cli import main
+from seq2seq.data.tokenizers import tokenizer_from_config
+from seq2seq.data.vocabulary import Vocabulary
 from seq2seq.errors import ConfigError
 from seq2seq.host import to_host
+from seq2seq.models.seq2seq import Seq2Seq
 from seq2seq.search.config import SearchConfig
-from seq2seq.translation.ensemble import Ensemble, load_ensemble
+from seq2seq.translation.ensemble import Ensemble
+from seq2seq.translation.translating import Translating
 from tests.conftest import tiny_model
 
 TEXTS = ["Go.", "Who are you?", "Hi.", "Run! Go."]
+BONJOUR = Vocabulary.build(["Bonjour !"], tokenizer_from_config({"name": "char", "lowercase": False}))
 
 
 @pytest.mark.parametrize("beam", [1, 3])
@@ -46,19 +51,18 @@ def test_models_of_different_architectures_decode_together_by_their_mean_log_pro
     assert isinstance(ensemble.translate(TEXTS, beam=2)[0], str)
 
 
-def test_models_with_another_target_vocabulary_are_refused_naming_the_model(tmp_path):
-    from seq2seq.data.tokenizers import tokenizer_from_config
-    from seq2seq.data.vocabulary import Vocabulary
-    from seq2seq.models.seq2seq import Seq2Seq
-
+def test_models_with_another_target_vocabulary_are_refused_naming_the_model():
     model = tiny_model(seed=4)
-    other_target = Vocabulary.build(["Bonjour !"], tokenizer_from_config({"name": "char", "lowercase": False}))
-    other = Seq2Seq(model.model_config, model.source_vocab, other_target)
-    first, second = tmp_path / "a.keras", tmp_path / "b.keras"
-    model.save(first)
-    other.save(second)
-    with pytest.raises(ConfigError, match="b.keras has a different target vocabulary"):
-        load_ensemble([first, second])
+    other = Seq2Seq(model.model_config, model.source_vocab, BONJOUR)
+    with pytest.raises(ConfigError, match="second has a different target vocabulary from first"):
+        Ensemble([model, other], names=["first", "second"])
+
+
+def test_an_ensemble_has_the_translation_methods_of_a_model_and_keeps_its_translator():
+    ensemble = Ensemble([tiny_model(seed=7)])
+    assert isinstance(ensemble, Translating)
+    assert ensemble.translator is ensemble.translator
+    assert ensemble.translate(TEXTS) == ensemble.models[0].translate(TEXTS)
 
 
 def test_translate_takes_several_model_files_as_an_ensemble(tmp_path, capsys):

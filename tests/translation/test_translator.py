@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from seq2seq.errors import ConfigError
@@ -105,7 +111,7 @@ def test_new_input_lengths_and_batch_sizes_do_not_recompile_the_search():
     model = tiny_model(seed=13)
     for count, length in [(1, 3), (5, 20), (17, 45), (2, 9)]:
         model.translate(["ab " * length] * count, beam=2)
-    (searcher,) = model._inference.translator._compiled.values()
+    (searcher,) = model.translator._searchers.values()
     assert searcher.begin.tf_function.experimental_get_tracing_count() == 1
     assert searcher.run.tf_function.experimental_get_tracing_count() == 1
 
@@ -194,3 +200,98 @@ def test_a_coverage_penalty_of_zero_is_plain_beam_search_and_needs_beam_and_atte
         model.translate(texts, coverage_penalty=0.5)
     with pytest.raises(ConfigError, match="needs attention models"):
         tiny_model(seed=15).translate(texts, beam=2, coverage_penalty=0.5)
+
+
+def test_a_translator_keeps_the_compiled_searches_of_its_last_few_settings_only():
+    from seq2seq.translation.translator import SEARCHERS, Translator
+
+    translator = Translator(tiny_model(seed=18))
+    configs = [SearchConfig(beam=2, length_penalty=0.1 * i) for i in range(SEARCHERS + 3)]
+    first = translator._searcher_for(configs[0])
+    for config in configs[1:]:
+        assert translator._searcher_for(configs[0]) is first  # each use makes it the most recent again
+        translator._searcher_for(config)
+    assert len(translator._searchers) == SEARCHERS
+    kept = [*configs[-(SEARCHERS - 1) : -1], configs[0], configs[-1]]  # least recently used first
+    assert list(translator._searchers) == [config.strategy_key for config in kept]
+
+
+@pytest.mark.parametrize(
+    "length, bucket", [(0, 8), (8, 8), (9, 16), (16, 16), (17, 24), (25, 32), (33, 48), (49, 64), (65, 96), (97, 128)]
+)
+def test_source_lengths_fall_into_a_geometric_set_of_buckets(length, bucket):
+    from seq2seq.translation.translator import length_bucket
+
+    assert length_bucket(length) == bucket
+
+
+def test_fixed_batch_shapes_pad_the_rows_to_a_power_of_two_with_filler_that_is_done_at_once():
+    from seq2seq.translation.translator import batch_shape, default_max_length
+
+    sources = [[5, 6, 7], [5] * 11, [6, 7]]
+    ids, limits, width = batch_shape(sources, SearchConfig(batch_size=6), fixed=True)
+    assert ids.shape == (4, 16) and ids[3].tolist() == ids[0].tolist()
+    assert limits.tolist() == [default_max_length(3), default_max_length(11), default_max_length(2), 0]
+    assert width == 48  # 2 x 16 + 10, rounded up to a multiple of 8: the same for every batch of this bucket
+    ids, limits, width = batch_shape(sources * 2, SearchConfig(batch_size=6, max_length=9), fixed=True)
+    assert ids.shape == (6, 16) and limits.tolist() == [9] * 6 and width == 16
+    ids, limits, width = batch_shape(sources, SearchConfig(batch_size=6), fixed=False)
+    assert ids.shape == (3, 16) and limits.tolist() == [default_max_length(n) for n in (3, 11, 2)] and width == 32
+
+
+# Runs in a process of its own: the suite's backend is fixed per process, and this needs JAX.
+COUNT_SEARCH_COMPILATIONS = """
+import collections, json
+from jax import monitoring
+
+compiled = collections.Counter()
+
+def heard(event, seconds, **details):
+    if event == "/jax/core/compile/backend_compile_duration":
+        compiled[details.get("fun_name", "")] += 1
+
+monitoring.register_event_duration_secs_listener(heard)
+
+from seq2seq.translation.translator import length_bucket
+from tests.conftest import tiny_model
+
+model = tiny_model(seed=17, attention="luong-dot")
+words = ["Go.", "Hi.", "Run!", "Who are you?"]
+texts = [" ".join(words[i % 4 : i % 4 + 1 + i % 3] * (1 + i % 3)) for i in range(37)]
+batches = 0
+for beam in (1, 2):
+    for part in (texts, texts[5:16], texts[::-3], texts[2:3]):
+        model.translate(part, beam=beam, batch_size=8)
+        batches += -(-len(part) // 8)
+buckets = {length_bucket(len(model.source_vocab.encode(text))) for text in texts}
+programs = {name: compiled[f"jit({name})"] for name in ("begin", "run")}
+print(json.dumps({"programs": programs, "buckets": len(buckets), "batches": batches}))
+"""
+
+
+@pytest.mark.slow
+def test_jax_compiles_a_search_per_source_bucket_and_power_of_two_of_rows_not_per_batch():
+    """The bound: per strategy, one `begin` and one `run` program per source length bucket and row count.
+
+    Row counts are the powers of two up to the batch size (and the batch size), here 1, 2, 4
+    and 8. The 20 batches below compiled 14 programs of each kind when measured (the bound is
+    2 strategies x buckets x 4 row counts); before shapes were fixed, with lengths rounded up
+    to multiples of 8 and batches of any size, they compiled 18.
+    """
+    pytest.importorskip("jax")
+    environment = {
+        **os.environ,
+        "KERAS_BACKEND": "jax",
+        "TF_CPP_MIN_LOG_LEVEL": "3",
+        "SEQ2SEQ_COMPILATION_CACHE": "off",
+    }
+    root = Path(__file__).resolve().parents[2]
+    result = subprocess.run(
+        [sys.executable, "-c", COUNT_SEARCH_COMPILATIONS], capture_output=True, text=True, env=environment, cwd=root
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    counts = json.loads(result.stdout.strip().splitlines()[-1])
+    bound = 2 * counts["buckets"] * 4
+    assert counts["buckets"] > 1 and counts["programs"]["begin"] >= 2, counts
+    assert counts["programs"]["begin"] <= bound and counts["programs"]["run"] <= bound, counts
+    assert counts["programs"]["begin"] < counts["batches"], counts

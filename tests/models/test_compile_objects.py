@@ -1,4 +1,5 @@
-"""Adam on dense gradients: a token seen k times in a batch moves as far as Adam allows, not sqrt(k) times further."""
+"""The objects a model is compiled with: Adam on dense gradients, so a token seen k times in a batch moves as far
+as Adam allows, not sqrt(k) times further; each registered under the name saved files hold."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import keras
 import numpy as np
 import pytest
 
-from seq2seq.training.optimizers import Adam, dense_gradients
+from seq2seq.models.compile_objects import Adam, SmoothedTokenCrossentropy, TokenAccuracy, dense_gradients
 
 LEARNING_RATE = 1e-3
 
@@ -51,3 +52,18 @@ def test_the_optimizer_round_trips_through_its_config():
     restored = keras.optimizers.deserialize(keras.optimizers.serialize(optimizer))
     assert type(restored) is Adam
     assert restored.global_clipnorm == 5.0 and float(restored.learning_rate) == pytest.approx(0.002)
+
+
+@pytest.mark.parametrize(
+    "make, name",
+    [
+        (lambda: TokenAccuracy(), "seq2seq>TokenAccuracy"),
+        (lambda: SmoothedTokenCrossentropy(0.2), "seq2seq>SmoothedTokenCrossentropy"),
+        (lambda: Adam(0.01), "seq2seq>Adam"),
+    ],
+)
+def test_each_object_keeps_the_registered_name_that_saved_files_hold(make, name):
+    made = make()
+    assert keras.saving.get_registered_name(type(made)) == name
+    assert keras.saving.serialize_keras_object(made)["registered_name"] == name
+    assert keras.saving.get_registered_object(name) is type(made)
