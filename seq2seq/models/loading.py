@@ -39,23 +39,9 @@ def load(path, precision: str | None = None):
     """
     if precision is not None:
         check_precision(precision)
-    path = Path(path)
-    if not path.is_file():
-        raise ModelFileError(f"{path}: no such model file." if not path.exists() else f"{path}: is not a file.")
-    if not zipfile.is_zipfile(path):
-        raise ModelFileError(f"{path} is not a keras-seq2seq model file (it is not a .keras archive).")
-    if path.suffix != ".keras":
-        raise ModelFileError(f"{path}: a model file name must end with .keras; rename it.")
+    path = check_model_file(path)
     check_config_is_safe(path, read_config(path))
-    try:
-        model = keras.saving.load_model(path, safe_mode=True, compile=True)
-    except ModelFileError:
-        raise
-    except (zipfile.BadZipFile, EOFError, KeyError, OSError) as error:
-        raise ModelFileError(f"{path} is truncated or damaged and cannot be loaded ({error}).") from error
-    except Exception as error:  # Keras reports unknown classes and unsafe content as several types
-        first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise ModelFileError(f"{path} cannot be loaded as a keras-seq2seq model: {first_line}") from error
+    model = load_checked(path, "a keras-seq2seq model", compile=True)
     if not isinstance(model, Seq2Seq):
         raise ModelFileError(f"{path} is a Keras model but not a keras-seq2seq model.")
     if precision is not None:
@@ -120,9 +106,34 @@ def check_member_sizes(path, archive: zipfile.ZipFile) -> None:
             )
 
 
-def check_config_is_safe(path, config: dict) -> None:
-    """Refuse a config that is not a keras-seq2seq model's or that names code to run."""
-    if config.get("registered_name") != MODEL_CLASS:
+def check_model_file(path) -> Path:
+    """`path` as a `Path`, once it names an existing `.keras` archive."""
+    path = Path(path)
+    if not path.is_file():
+        raise ModelFileError(f"{path}: no such model file." if not path.exists() else f"{path}: is not a file.")
+    if not zipfile.is_zipfile(path):
+        raise ModelFileError(f"{path} is not a keras-seq2seq model file (it is not a .keras archive).")
+    if path.suffix != ".keras":
+        raise ModelFileError(f"{path}: a model file name must end with .keras; rename it.")
+    return path
+
+
+def load_checked(path: Path, what: str, compile: bool):
+    """Keras' safe-mode load of a file whose config passed `check_config_is_safe`; its failures as one line."""
+    try:
+        return keras.saving.load_model(path, safe_mode=True, compile=compile)
+    except ModelFileError:
+        raise
+    except (zipfile.BadZipFile, EOFError, KeyError, OSError) as error:
+        raise ModelFileError(f"{path} is truncated or damaged and cannot be loaded ({error}).") from error
+    except Exception as error:  # Keras reports unknown classes and unsafe content as several types
+        first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise ModelFileError(f"{path} cannot be loaded as {what}: {first_line}") from error
+
+
+def check_config_is_safe(path, config: dict, model_class: str = MODEL_CLASS) -> None:
+    """Refuse a config that is not of a `model_class` model or that names code to run."""
+    if config.get("registered_name") != model_class:
         raise ModelFileError(f"{path} is a Keras model but not a keras-seq2seq model.")
     registered = None
     for node in _objects(config):
