@@ -32,7 +32,7 @@ def measure_training(args) -> dict:
     """Child: train on this process's backend with `seq2seq train`'s thread settings; save the model."""
     import keras
 
-    from seq2seq.training.threads import configure_training_threads
+    from seq2seq.training.process_setup import configure_training_threads
 
     configure_training_threads()  # (TensorFlow only; before anything runs on it)
 

@@ -65,7 +65,7 @@ def ours_and_baselines(name: str, budget: float) -> dict:
     from seq2seq.forecasting.config import ForecastConfig, ForecastTrainConfig
     from seq2seq.forecasting.evaluation import evaluate_forecaster
     from seq2seq.forecasting.training import train_forecaster
-    from seq2seq.training.threads import configure_training_threads
+    from seq2seq.training.process_setup import configure_training_threads
 
     configure_training_threads()
     horizon, season, test, lookback = SERIES[name]

@@ -164,7 +164,7 @@ def measure_backend(args) -> None:
     """
     import keras
 
-    from seq2seq.training.threads import configure_training_threads
+    from seq2seq.training.process_setup import configure_training_threads
 
     configure_training_threads()  # TensorFlow on a CPU only, before it starts
 

@@ -52,7 +52,7 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "hostile-clients.json")
     args = parser.parse_args()
 
-    from seq2seq.data.tasks import number_words_pairs
+    from seq2seq.data.builtin_tasks import number_words_pairs
 
     with tempfile.TemporaryDirectory() as folder:
         model_path, description = train_briefly(Path(folder) / "numbers.keras", args.train_seconds)
@@ -111,7 +111,7 @@ def main() -> int:
 def train_briefly(path: Path, seconds: float) -> tuple[Path, str]:
     """An LSTM 128 with attention over word tokens, trained on 3,000 number pairs for `seconds`."""
     from seq2seq.config import ModelConfig, TrainConfig
-    from seq2seq.data.tasks import number_words_pairs
+    from seq2seq.data.builtin_tasks import number_words_pairs
     from seq2seq.training.fit import train
 
     model_config = ModelConfig(units=128, embedding_dim=64, tokenizer="word", attention="luong-general")

@@ -42,7 +42,7 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "serve.json")
     args = parser.parse_args()
 
-    from seq2seq.data.tasks import number_words_pairs
+    from seq2seq.data.builtin_tasks import number_words_pairs
 
     model_path, description = args.model, f"given model {args.model}"
     if model_path is None:
@@ -97,7 +97,7 @@ def train_small_model(path: Path) -> tuple[Path, str]:
     if path.is_file():
         return path, description
     from seq2seq.config import ModelConfig, TrainConfig
-    from seq2seq.data.tasks import number_words_pairs
+    from seq2seq.data.builtin_tasks import number_words_pairs
     from seq2seq.training.fit import train
 
     model_config = ModelConfig(units=128, embedding_dim=64, tokenizer="word", attention="luong-general")

@@ -293,7 +293,7 @@ class EpochServer:
 def serve_epochs(args, way: str) -> int:
     """Child: build one way's trainer, then train an epoch per line read; answer in JSON lines."""
     if way == "ours":
-        from seq2seq.training.threads import configure_training_threads
+        from seq2seq.training.process_setup import configure_training_threads
 
         configure_training_threads()
     train_pairs, validation_pairs = split(read_pairs(args.data, args.pairs))
@@ -320,7 +320,7 @@ def read_pairs(path, limit):
 
 def part_memory(pairs, way: str, epochs: int) -> dict:
     if way == "ours":
-        from seq2seq.training.threads import configure_training_threads
+        from seq2seq.training.process_setup import configure_training_threads
 
         configure_training_threads()
     train_pairs, validation_pairs = split(pairs)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import yaml
 
 from seq2seq.errors import ConfigError
-from seq2seq.validation import is_number, require_bool, require_choice, require_positive_int, require_seed
+from seq2seq.settings_checks import is_number, require_bool, require_choice, require_positive_int, require_seed
 
 CELLS = ("lstm", "gru")
 TOKENIZERS = ("char", "word", "subword", "space")

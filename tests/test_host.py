@@ -15,7 +15,7 @@ from seq2seq.host import to_host, to_host_tree
 
 ROOT = Path(__file__).resolve().parents[1]
 # TensorFlow alone, without Keras (the exported-model runner): `.numpy()` copies from any TensorFlow device.
-WITHOUT_KERAS = {"seq2seq/export/runner.py"}
+WITHOUT_KERAS = {"seq2seq/export/translator.py"}
 
 
 def test_a_tensor_arrives_with_its_values_shape_and_dtype():

@@ -14,8 +14,8 @@ def add_command(commands) -> None:
 
 
 def run_average(args) -> int:
+    from seq2seq.atomic_files import prepare_destination
     from seq2seq.errors import ModelFileError
-    from seq2seq.files import prepare_destination
     from seq2seq.models.format import prepare_model_destination
     from seq2seq.training.averaging import average_checkpoints
 

@@ -25,11 +25,11 @@ def add_command(commands) -> None:
 
 
 def run_demo(args) -> int:
+    from seq2seq.atomic_files import exclusive_use, prepare_destination
     from seq2seq.errors import ModelFileError
-    from seq2seq.files import exclusive_use, prepare_destination
     from seq2seq.models.format import prepare_model_destination
     from seq2seq.training.demo import run_demo as demo
-    from seq2seq.training.threads import configure_training_threads
+    from seq2seq.training.process_setup import configure_training_threads
 
     out = args.out or ("demo-forecaster.keras" if args.task == "forecast" else "demo-model.keras")
     prepare_model_destination(out)

@@ -30,8 +30,8 @@ def add_command(commands) -> None:
 
 
 def run_encode(args) -> int:
+    from seq2seq.atomic_files import prepare_destination, write_atomically_with
     from seq2seq.cli.arguments import UsageError, texts_given
-    from seq2seq.files import prepare_destination, write_atomically_with
     from seq2seq.models.loading import load
 
     if args.out and not args.out.endswith(".npy"):

@@ -42,8 +42,8 @@ def add_command(commands) -> None:
 def run_evaluate(args) -> int:
     import json
 
+    from seq2seq.atomic_files import prepare_destination
     from seq2seq.evaluation.scores import evaluate_model
-    from seq2seq.files import prepare_destination
     from seq2seq.models.loading import load, load_ensemble
 
     search = search_settings(args)
@@ -93,7 +93,7 @@ def run_evaluate(args) -> int:
 
 def write_evaluation_rows(path: str, rows: list[dict]) -> None:
     """`source<TAB>hypothesis<TAB>references joined by ' ||| '<TAB>chrF` per line, written atomically."""
-    from seq2seq.files import write_text_atomically
+    from seq2seq.atomic_files import write_text_atomically
 
     lines = ["source\thypothesis\treferences\tchrf"]
     lines += [f"{r['source']}\t{r['hypothesis']}\t{' ||| '.join(r['references'])}\t{r['chrf']}" for r in rows]

@@ -107,11 +107,11 @@ def add_evaluate(verbs) -> None:
 
 
 def run_train(args) -> int:
+    from seq2seq.atomic_files import exclusive_use, prepare_destination, prepare_folder
     from seq2seq.errors import ModelFileError
-    from seq2seq.files import exclusive_use, prepare_destination, prepare_folder
     from seq2seq.models.format import prepare_model_destination
+    from seq2seq.training.process_setup import configure_training_threads
     from seq2seq.training.stopping import StopTraining, stop_on_signals
-    from seq2seq.training.threads import configure_training_threads
 
     configure_training_threads()
     checkpoint_dir = args.checkpoint_dir or f"{args.out}.checkpoints"
@@ -199,7 +199,7 @@ def read_for_model(model, path):
 
 
 def run_predict(args) -> int:
-    from seq2seq.files import prepare_destination
+    from seq2seq.atomic_files import prepare_destination
     from seq2seq.forecasting.loading import load_forecaster
 
     if args.out:
@@ -217,7 +217,7 @@ def run_predict(args) -> int:
 def run_evaluate(args) -> int:
     import json
 
-    from seq2seq.files import prepare_destination
+    from seq2seq.atomic_files import prepare_destination
     from seq2seq.forecasting.calendar import season_of
     from seq2seq.forecasting.evaluation import evaluate_forecaster
     from seq2seq.forecasting.loading import load_forecaster

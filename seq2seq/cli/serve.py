@@ -67,7 +67,7 @@ def run_serve(args) -> int:
     from seq2seq.errors import Seq2SeqError
     from seq2seq.serving.hosts import answered_hosts, exposure_warning
     from seq2seq.serving.server import listen, serve
-    from seq2seq.serving.service import load_served
+    from seq2seq.serving.service_for_model import load_served
 
     token = args.token if args.token is not None else os.environ.get(TOKEN_VARIABLE) or None
     if token is not None and not token.strip():

@@ -24,8 +24,8 @@ def add_command(commands) -> None:
 
 
 def run_split(args) -> int:
+    from seq2seq.atomic_files import prepare_destination, same_file, write_text_atomically
     from seq2seq.data.corpus import read_tatoeba, split_pairs
-    from seq2seq.files import prepare_destination, same_file, write_text_atomically
 
     if same_file(args.train_out, args.test_out):
         raise UsageError("seq2seq split: --train-out and --test-out must be different files")

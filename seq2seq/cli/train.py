@@ -113,14 +113,14 @@ def add_command(commands) -> None:
 
 
 def run_train(args) -> int:
+    from seq2seq.atomic_files import exclusive_use, prepare_destination, prepare_folder
     from seq2seq.config import parse_duration, read_settings_file
     from seq2seq.devices import device_line
     from seq2seq.errors import ModelFileError
-    from seq2seq.files import exclusive_use, prepare_destination, prepare_folder
     from seq2seq.models.format import prepare_model_destination
     from seq2seq.training.distribution import is_chief, join_cluster, split_cpu_from_environment
+    from seq2seq.training.process_setup import configure_training_threads
     from seq2seq.training.stopping import StopTraining, stop_on_signals
-    from seq2seq.training.threads import configure_training_threads
     from seq2seq.training.workers import save_nowhere
 
     split_cpu_from_environment()
@@ -265,7 +265,7 @@ def write_history(model_path: str, history: dict) -> None:
     """The per-epoch losses beside the model: `<model>.history.json` and a plot, `<model>.history.png`."""
     import json
 
-    from seq2seq.files import write_atomically_with, write_text_atomically
+    from seq2seq.atomic_files import write_atomically_with, write_text_atomically
 
     if not history:
         return

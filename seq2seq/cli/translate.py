@@ -48,7 +48,7 @@ def run_translate(args) -> int:
     search = search_settings(args)
     if Path(args.model).is_dir():
         return translate_exported(args, search)
-    from seq2seq.files import prepare_destination
+    from seq2seq.atomic_files import prepare_destination
 
     paths = [args.model]
     while args.texts and args.texts[0].endswith(".keras"):  # more models: an ensemble
@@ -134,7 +134,7 @@ def translate_cached(args, search, texts) -> int:
 def translate_exported(args, search) -> int:
     """A directory written by `seq2seq export`: greedy or beam search by onnxruntime or TensorFlow alone, no Keras."""
     from seq2seq.export.exporter import MANIFEST
-    from seq2seq.export.runner import ExportedTranslator
+    from seq2seq.export.translator import ExportedTranslator
 
     if not (Path(args.model) / MANIFEST).is_file():
         raise UsageError(

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from seq2seq.atomic_files import write_atomically_with
 from seq2seq.errors import Seq2SeqError
-from seq2seq.files import write_atomically_with
 from seq2seq.host import to_host_tree
 from seq2seq.translation.translator import default_max_length
 

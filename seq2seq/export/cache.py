@@ -1,7 +1,7 @@
 """A cached ONNX export beside a model file, so `seq2seq translate MODEL.keras` starts without Keras.
 
 `seq2seq translate fra.keras` looks for `.fra.keras.export/` beside the model: an ordinary ONNX
-export (`exporter.py`, checked by `runner.py` as any export is) whose manifest records which
+export (`exporter.py`, checked by `translator.py` as any export is) whose manifest records which
 model file it was made from (`source_model`: size, modification time in nanoseconds, SHA-256).
 It is used when the size and time match, or else when the SHA-256 does (a copy or a touch);
 otherwise the model is loaded with Keras, exported there (written into a temporary sibling and
@@ -79,7 +79,7 @@ def is_current(model_path: Path, directory: Path) -> bool:
 
 def open_cached(model_path):
     """The `ExportedTranslator` of the cached export of `model_path` if it is current, else None."""
-    from seq2seq.export.runner import ExportedTranslator
+    from seq2seq.export.translator import ExportedTranslator
 
     model_path, directory = Path(model_path), cache_directory(model_path)
     if not model_path.is_file():
@@ -117,7 +117,7 @@ def write_cache(model, model_path, stamp: dict):
     failed translation.
     """
     from seq2seq.export.exporter import export_model
-    from seq2seq.export.runner import ExportedTranslator
+    from seq2seq.export.translator import ExportedTranslator
 
     directory = cache_directory(model_path)
     try:

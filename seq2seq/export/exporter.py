@@ -3,7 +3,7 @@
 The directory holds `encoder` and `decoder` graphs (the `encoder_model` and `decoder_model`
 of the Keras model: source ids to initial states, and one decoder step),
 `seq2seq-export.json`, which names every input and output in order and holds both
-vocabularies with their tokenizer settings, so `runner.py` needs nothing else, and
+vocabularies with their tokenizer settings, so `translator.py` needs nothing else, and
 `checksums.sha256`, the digest of every other file. It is written into a temporary sibling
 folder and renamed into place at the end (`staging.py`), after the graphs have passed the
 runner's own checks. An ONNX export also holds `search_step.onnx`, the decoder step the runner's

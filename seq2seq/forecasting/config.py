@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from seq2seq.config import parse_duration
 from seq2seq.errors import ConfigError
 from seq2seq.layers.attention import KINDS as ATTENTION_KINDS
-from seq2seq.validation import is_number, require_bool, require_choice, require_positive_int, require_seed
+from seq2seq.settings_checks import is_number, require_bool, require_choice, require_positive_int, require_seed
 
 LOSSES = ("mse", "mae", "gaussian", "quantile")
 CELLS = ("lstm", "gru")

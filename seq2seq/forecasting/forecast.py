@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from seq2seq.files import write_text_atomically
+from seq2seq.atomic_files import write_text_atomically
 from seq2seq.forecasting.calendar import format_time
 
 

@@ -14,7 +14,7 @@ location outputs (the value, the Gaussian's mean, every quantile) are added to t
 forecast. The inputs are normalised by each window's last value (`windows.py`), so the layer
 starts at zero weights as the naive forecast and can learn seasonal naive or a trend exactly.
 
-The horizon runs as one compiled loop (`seq2seq.backend.scan`). Each step feeds the next either
+The horizon runs as one compiled loop (`seq2seq.compiled_loops.scan`). Each step feeds the next either
 the true previous value (`use_teacher` 1: teacher forcing) or its own point forecast (0:
 autoregressive decoding, as in forecasting; a mix: scheduled sampling, Bengio et al. 2015).
 """
@@ -24,7 +24,7 @@ from __future__ import annotations
 import keras
 from keras import ops
 
-from seq2seq.backend import scan
+from seq2seq.compiled_loops import scan
 from seq2seq.forecasting.heads import add_location, shape_outputs
 from seq2seq.layers.attention import Attention
 from seq2seq.layers.bridge import Bridge, zero_rows

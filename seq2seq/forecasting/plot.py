@@ -11,8 +11,8 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from seq2seq.atomic_files import write_atomically_with
 from seq2seq.errors import Seq2SeqError
-from seq2seq.files import write_atomically_with
 
 FORMATS = ("png", "svg", "pdf")
 

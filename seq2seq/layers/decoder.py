@@ -15,7 +15,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from seq2seq.backend import scan
+from seq2seq.compiled_loops import scan
 from seq2seq.data.vocabulary import Vocabulary
 from seq2seq.layers.attention import Attention
 from seq2seq.layers.recurrent import RecurrentStackLayer, run_stack, step_stack

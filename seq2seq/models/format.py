@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Callable
 
+from seq2seq.atomic_files import prepare_destination, write_atomically_with
 from seq2seq.errors import ModelFileError
-from seq2seq.files import prepare_destination, write_atomically_with
 
 FORMAT_VERSION = 1  # raised when the layout of the model's config changes
 MODEL_CLASS = "seq2seq>Seq2Seq"  # the registered name of the saved model class

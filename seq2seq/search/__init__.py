@@ -16,7 +16,7 @@ _NAMES = {
     "SearchConfig": "seq2seq.search.config",
     "SearchState": "seq2seq.search.state",
     "SearchStrategy": "seq2seq.search.strategy",
-    "make_strategy": "seq2seq.search.strategies",
+    "make_strategy": "seq2seq.search.factory",
 }
 
 __getattr__ = lazy_attributes(__name__, _NAMES)

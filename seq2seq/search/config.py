@@ -6,7 +6,13 @@ import dataclasses
 from dataclasses import dataclass
 
 from seq2seq.errors import ConfigError
-from seq2seq.validation import is_number, require_bool, require_non_negative_int, require_positive_int, require_seed
+from seq2seq.settings_checks import (
+    is_number,
+    require_bool,
+    require_non_negative_int,
+    require_positive_int,
+    require_seed,
+)
 
 MAX_NGRAM = 32  # the largest n-gram size --no-repeat-ngram accepts
 MAX_BEAM = 128  # the widest beam: memory grows with beam x batch x length x vocabulary

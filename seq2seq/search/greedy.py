@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from keras import ops
 
-from seq2seq.search.single import SingleHypothesisSearch
+from seq2seq.search.one_hypothesis import SingleHypothesisSearch
 
 
 class GreedySearch(SingleHypothesisSearch):

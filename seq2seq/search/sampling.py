@@ -6,7 +6,7 @@ import keras
 from keras import ops
 
 from seq2seq.layers.decoder import IMPOSSIBLE
-from seq2seq.search.single import SingleHypothesisSearch
+from seq2seq.search.one_hypothesis import SingleHypothesisSearch
 
 
 class Sampling(SingleHypothesisSearch):

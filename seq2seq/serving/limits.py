@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 
 from seq2seq.errors import ConfigError, Seq2SeqError, TextError
 from seq2seq.search.config import SearchConfig
+from seq2seq.settings_checks import is_number, require_non_negative_int, require_positive_int
 from seq2seq.text import check
 from seq2seq.translation.translator import default_max_length, unknown_source_tokens
-from seq2seq.validation import is_number, require_non_negative_int, require_positive_int
 
 SEED_RANGE = (-(2**31), 2**31 - 1)  # what the random generator's state holds
 TEXT_HINT = "send UTF-8 text"

@@ -93,7 +93,7 @@ def uvicorn_server(model, bound: sockets.socket, log_level: str = "info", **sett
     import uvicorn
 
     from seq2seq.serving.limits import ServeSettings
-    from seq2seq.serving.service import create_service
+    from seq2seq.serving.service_for_model import create_service
 
     settings = ServeSettings(**settings)
     config = uvicorn.Config(

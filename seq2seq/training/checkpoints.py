@@ -15,8 +15,8 @@ from pathlib import Path
 
 import keras
 
+from seq2seq.atomic_files import remove_stale_temporaries_in, write_text_atomically
 from seq2seq.errors import Seq2SeqError
-from seq2seq.files import remove_stale_temporaries_in, write_text_atomically
 
 STATE_FILE = "state.json"
 BEST_BETWEEN_EPOCHS = "best.keras"  # the best weights when they came between two epoch ends

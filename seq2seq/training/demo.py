@@ -5,8 +5,8 @@ from __future__ import annotations
 import time
 
 from seq2seq.config import ModelConfig, TrainConfig
+from seq2seq.data.builtin_tasks import SEQUENCE_TASKS, digit_sequence_pairs, number_words_pairs
 from seq2seq.data.corpus import split_pairs
-from seq2seq.data.tasks import SEQUENCE_TASKS, digit_sequence_pairs, number_words_pairs
 from seq2seq.models.format import prepare_model_destination
 from seq2seq.training.fit import train
 

@@ -27,7 +27,7 @@ from seq2seq.models.seq2seq import Seq2Seq
 from seq2seq.training.checkpoints import STATE_FILE, CheckpointError
 from seq2seq.training.distribution import placement_for, precision_policy
 from seq2seq.training.fit import compile_for_training, fit, validation_split
-from seq2seq.training.threads import enable_compilation_cache
+from seq2seq.training.process_setup import enable_compilation_cache
 
 # A third of a new training's rate (TrainConfig's 0.003). In benchmarks/finetune.py (see docs/training.md),
 # six epochs at the full rate gained the most on the new kind of sentence and lost the most on the others;

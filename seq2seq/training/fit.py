@@ -27,6 +27,7 @@ from seq2seq.training.checkpoints import (
 )
 from seq2seq.training.distribution import placement_for, precision_policy
 from seq2seq.training.pretrained import load_pretrained_embeddings
+from seq2seq.training.process_setup import enable_compilation_cache
 from seq2seq.training.selection import (
     MONITORS,
     KeepBestWeights,
@@ -37,7 +38,6 @@ from seq2seq.training.selection import (
     average_into_best,
 )
 from seq2seq.training.stopping import StopTraining
-from seq2seq.training.threads import enable_compilation_cache
 from seq2seq.training.workers import AgreeToStop, build_before_fit, stop_on_lost_peers, worker_settings
 
 

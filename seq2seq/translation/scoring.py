@@ -18,7 +18,7 @@ from typing import Any, NamedTuple
 import numpy as np
 from keras import ops
 
-from seq2seq.backend import compile_search, compile_state_loop, compiles_per_shape
+from seq2seq.compiled_loops import compile_search, compile_state_loop, compiles_per_shape
 from seq2seq.data.batching import pad_batch
 from seq2seq.errors import ConfigError, UnknownTokensError, UnknownTokensWarning
 from seq2seq.host import to_host

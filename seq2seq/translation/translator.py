@@ -15,15 +15,15 @@ import keras
 import numpy as np
 from keras import ops
 
-from seq2seq.backend import compile_search, compile_state_loop, compiles_per_shape
+from seq2seq.compiled_loops import compile_search, compile_state_loop, compiles_per_shape
 from seq2seq.data.batching import pad_batch, round_up
 from seq2seq.errors import ConfigError, UnknownTokensError, UnknownTokensWarning
 from seq2seq.host import to_host, to_host_tree
 from seq2seq.layers.decoder import IMPOSSIBLE
 from seq2seq.layers.recurrent import recurrent_dropout_off
 from seq2seq.search.config import SearchConfig
+from seq2seq.search.factory import make_strategy
 from seq2seq.search.state import keep_sentences, run_search
-from seq2seq.search.strategies import make_strategy
 from seq2seq.translation.steps import StepModel
 
 LENGTH_BUCKET = 8  # source lengths and output widths are padded up to a multiple of this

@@ -9,8 +9,8 @@ import zipfile
 
 import pytest
 
+from seq2seq.atomic_files import temporary_name
 from seq2seq.cli import main
-from seq2seq.files import temporary_name
 from tests.test_files import HOLD_LOCK, dead_pid, unwritable_folder
 
 PAIRS = "".join(f"w{i} x{i % 3}\tv{i} y{i % 2}\n" for i in range(24))

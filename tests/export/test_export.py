@@ -10,7 +10,7 @@ import pytest
 
 from seq2seq.cli import main
 from seq2seq.export.exporter import MANIFEST, export_model
-from seq2seq.export.runner import ExportedTranslator
+from seq2seq.export.translator import ExportedTranslator
 from tests.conftest import tiny_model
 
 pytestmark = pytest.mark.filterwarnings(
@@ -90,7 +90,7 @@ import json, sys
 
 for name in sys.argv[3].split(","):
     sys.modules[name] = None  # as if not installed: importing it fails, find_spec finds nothing
-from seq2seq.export.runner import ExportedTranslator
+from seq2seq.export.translator import ExportedTranslator
 print(json.dumps(ExportedTranslator(sys.argv[1]).translate(json.loads(sys.argv[2]))))
 """
 

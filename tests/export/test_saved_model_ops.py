@@ -11,8 +11,8 @@ import tensorflow as tf
 from seq2seq.export.checksums import write_checksums
 from seq2seq.export.exporter import export_model
 from seq2seq.export.manifest import ExportedModelError
-from seq2seq.export.runner import ExportedTranslator
 from seq2seq.export.saved_model_ops import check_saved_model
+from seq2seq.export.translator import ExportedTranslator
 from tests.conftest import one_line_error, tiny_model
 
 pytestmark = pytest.mark.filterwarnings("ignore::seq2seq.errors.UnknownTokensWarning")

@@ -13,8 +13,8 @@ import pytest
 from seq2seq.cli import main
 from seq2seq.export import exporter
 from seq2seq.export.exporter import MANIFEST, ExportError, export_model
-from seq2seq.export.runner import ExportedTranslator
 from seq2seq.export.staging import process_is_alive, remove_stale_folders, staged_directory
+from seq2seq.export.translator import ExportedTranslator
 from tests.conftest import tiny_model
 
 pytestmark = pytest.mark.filterwarnings("ignore::seq2seq.errors.UnknownTokensWarning")

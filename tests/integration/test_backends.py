@@ -24,7 +24,7 @@ TRAIN_AND_SAVE = textwrap.dedent(
     import keras
     import seq2seq
     from seq2seq.config import ModelConfig, TrainConfig
-    from seq2seq.data.tasks import number_words_pairs
+    from seq2seq.data.builtin_tasks import number_words_pairs
 
     pairs = number_words_pairs(300, seed=1)
     # The default preset's shape, small: bidirectional encoder, dense bridge, attention, dropout.

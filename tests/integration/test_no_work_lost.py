@@ -18,9 +18,9 @@ from pathlib import Path
 
 import pytest
 
+from seq2seq.atomic_files import write_text_atomically
 from seq2seq.cli import main
 from seq2seq.errors import Seq2SeqError
-from seq2seq.files import write_text_atomically
 from seq2seq.models.loading import load
 from seq2seq.training.checkpoints import CheckpointError, read_state
 from tests.conftest import tiny_model

@@ -13,14 +13,14 @@ TESTS = ROOT / "tests"
 MOST_LINES = 300
 ROOT_MODULES = {
     "__init__",
-    "backend",
+    "compiled_loops",
     "config",
     "devices",
     "errors",
-    "files",
+    "atomic_files",
     "host",
     "text",
-    "validation",
+    "settings_checks",
 }  # public API and cross-cutting parts
 CROSS_MODULE_TESTS = {"integration", "project"}  # folders of tests that span many modules
 # The packages from the lowest up: a package imports only packages of levels below its own (and

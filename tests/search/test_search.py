@@ -18,9 +18,9 @@ from seq2seq.host import to_host
 from seq2seq.search import BeamSearch, GreedySearch, Sampling
 from seq2seq.search.beam import gnmt_length_penalty
 from seq2seq.search.config import SearchConfig
+from seq2seq.search.factory import STRATEGIES, make_strategy
 from seq2seq.search.sampling import filter_logits
 from seq2seq.search.state import SearchState, run_search
-from seq2seq.search.strategies import STRATEGIES, make_strategy
 from seq2seq.search.strategy import SearchStrategy
 
 START, END, A, B, C = 2, 3, 4, 5, 6

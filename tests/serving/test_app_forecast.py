@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient  # noqa: E402
 
 from seq2seq.forecasting.forecaster import Forecaster  # noqa: E402
 from seq2seq.serving.limits import ServeSettings  # noqa: E402
-from seq2seq.serving.service import create_service, load_served  # noqa: E402
+from seq2seq.serving.service_for_model import create_service, load_served  # noqa: E402
 from tests.conftest import tiny_model  # noqa: E402
 from tests.forecasting.series_data import el_nino_start, trained  # noqa: E402
 

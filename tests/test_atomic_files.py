@@ -11,8 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from seq2seq.errors import OutputError
-from seq2seq.files import (
+from seq2seq.atomic_files import (
     exclusive_use,
     prepare_destination,
     prepare_folder,
@@ -22,10 +21,11 @@ from seq2seq.files import (
     temporary_name,
     write_text_atomically,
 )
+from seq2seq.errors import OutputError
 from tests.conftest import one_line_error
 
 HOLD_LOCK = (
-    "import sys, time; from seq2seq.files import exclusive_use\n"
+    "import sys, time; from seq2seq.atomic_files import exclusive_use\n"
     "with exclusive_use(sys.argv[1]):\n print('held', flush=True); time.sleep(60)"
 )
 

@@ -1,6 +1,6 @@
 """Greedy or beam search with an exported model, by TensorFlow alone or onnxruntime alone (no Keras).
 
-    python -m seq2seq.export.runner EXPORTED_DIR "Go." "Who are you?"
+    python -m seq2seq.export.translator EXPORTED_DIR "Go." "Who are you?"
 
 `ExportedTranslator(directory).translate(texts)` tokenizes with the exported vocabularies,
 sorts the sentences by length into batches, runs the encoder once per batch, then the decoder
@@ -242,8 +242,8 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if not argv:
         print(
-            "usage: python -m seq2seq.export.runner EXPORTED_DIR [TEXT ...] (default: one text per line from standard "
-            "input)",
+            "usage: python -m seq2seq.export.translator EXPORTED_DIR [TEXT ...] "
+            "(default: one text per line from standard input)",
             file=sys.stderr,
         )
         return 2

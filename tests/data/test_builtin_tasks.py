@@ -1,10 +1,10 @@
-"""Tests of seq2seq.data.tasks: the generated number-words and digit-sequence tasks."""
+"""Tests of seq2seq.data.builtin_tasks: the generated number-words and digit-sequence tasks."""
 
 from __future__ import annotations
 
 import pytest
 
-from seq2seq.data.tasks import digit_sequence_pairs, number_words_pairs
+from seq2seq.data.builtin_tasks import digit_sequence_pairs, number_words_pairs
 
 
 def test_number_words_pairs_are_the_same_for_the_same_seed():

@@ -11,7 +11,7 @@ from seq2seq.cli import main
 from seq2seq.export.checksums import CHECKSUMS, write_checksums
 from seq2seq.export.exporter import MANIFEST, export_model
 from seq2seq.export.manifest import ExportedModelError
-from seq2seq.export.runner import ExportedTranslator
+from seq2seq.export.translator import ExportedTranslator
 from tests.conftest import one_line_error, tiny_model
 
 pytest.importorskip("onnxruntime")

@@ -10,12 +10,12 @@ import sys
 import keras
 import pytest
 
-from seq2seq.training.threads import CACHE_VARIABLE, compilation_cache_folder, enable_compilation_cache
+from seq2seq.training.process_setup import CACHE_VARIABLE, compilation_cache_folder, enable_compilation_cache
 
 REPORT = """
 import json, sys
 import tensorflow as tf
-from seq2seq.training.threads import configure_training_threads
+from seq2seq.training.process_setup import configure_training_threads
 if sys.argv[1] == "late":
     tf.constant(1.0) + 1.0  # TensorFlow starts with its own thread pools
 settings = configure_training_threads()
@@ -67,7 +67,7 @@ def count(event, **details):
 monitoring.register_event_listener(count)
 import jax, jax.numpy as jnp
 jnp.ones(3) + 1  # JAX compiles (and looks for its cache) before the training starts
-from seq2seq.training.threads import enable_compilation_cache
+from seq2seq.training.process_setup import enable_compilation_cache
 folder = enable_compilation_cache()
 jax.jit(lambda x: jnp.tanh(x @ x.T).sum())(jnp.ones((5, 7)))
 print(json.dumps([folder, len(hits)]))

@@ -10,7 +10,7 @@ from seq2seq.config import ModelConfig, TrainConfig
 from seq2seq.data.corpus import read_tatoeba
 from seq2seq.errors import ConfigError
 from seq2seq.export.exporter import export_model
-from seq2seq.export.runner import ExportedTranslator
+from seq2seq.export.translator import ExportedTranslator
 from seq2seq.training.fit import train
 
 pytestmark = [
