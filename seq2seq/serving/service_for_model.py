@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from seq2seq.forecasting.forecaster import Forecaster
+from seq2seq.forecasting.loading import is_forecaster_file, load_forecaster
+from seq2seq.models.loading import load
+from seq2seq.serving.app import create_app
+from seq2seq.serving.forecasting import create_forecast_app
 from seq2seq.serving.limits import ServeSettings
 
 
 def load_served(path, precision: str | None = None):
     """The model in `path`, loaded the way its kind loads: a `Forecaster` or a translation `Seq2Seq`."""
-    from seq2seq.forecasting.loading import is_forecaster_file, load_forecaster
-    from seq2seq.models.loading import load
-
     if is_forecaster_file(path):
         return load_forecaster(path)
     return load(path, precision)
@@ -17,12 +19,6 @@ def load_served(path, precision: str | None = None):
 
 def create_service(model, settings: ServeSettings | None = None):
     """The FastAPI application for `model`: /forecast for a forecaster, /translate and the rest otherwise."""
-    from seq2seq.forecasting.forecaster import Forecaster
-
     if isinstance(model, Forecaster):
-        from seq2seq.serving.forecasting import create_forecast_app
-
         return create_forecast_app(model, settings)
-    from seq2seq.serving.app import create_app
-
     return create_app(model, settings)
