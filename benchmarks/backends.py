@@ -1,13 +1,21 @@
-"""The same model on each Keras backend: training seconds per epoch and greedy sentences per second.
+"""The same models on each Keras backend: training step times and greedy sentences per second.
 
 Each backend runs in processes of its own (`KERAS_BACKEND` is read at import), one after the
-other in one run: the classic model (LSTM 256, character level, one-hot inputs, batch 64)
-trained on the first `--pairs` pairs of the Tatoeba file for `--epochs` epochs with the
-thread settings of `seq2seq train` (seconds per epoch: the median after the first, which
-includes compilation), then, in a fresh process with default threads as `seq2seq translate`
-has, greedy translation of `--sentences` of its sources (median of 3 runs after a warm-up).
+other in one run:
 
-    python benchmarks/backends.py [--pairs 5000] [--epochs 3] [--sentences 1000]
+- the classic model (LSTM 256, character level, one-hot inputs, batch 64) trained on the first
+  `--pairs` pairs of the Tatoeba file for `--epochs` epochs with the thread settings of
+  `seq2seq train` (seconds per epoch: the median after the first, which includes compilation),
+  then, in a fresh process with default threads as `seq2seq translate` has, greedy translation
+  of `--sentences` of its sources (median of 3 runs after a warm-up);
+- the default `attention` preset (bidirectional LSTM 256, Luong attention with input feeding,
+  4,000 subword pieces per side counted on the first 20,000 pairs, batch 64): two epochs over
+  `--attention-pairs` pairs drawn (seeded) from those 20,000, the steady-state step time being
+  the median of the second epoch's step intervals (the first one compiles every bucket's program).
+
+The load average of the machine is recorded at the start and at the end of each part.
+
+    python benchmarks/backends.py [--pairs 5000] [--epochs 3] [--sentences 1000] [--attention-pairs 3200]
 """
 
 from __future__ import annotations
@@ -28,6 +36,21 @@ from common import ROOT, TATOEBA, machine, write_result
 BACKENDS = ("tensorflow", "jax", "torch")
 
 
+def one_thread_per_part() -> None:
+    """On PyTorch, TensorFlow's training setting: `cores // 2` threads per operation.
+
+    PyTorch's default (a thread per core per operation) spends its time waiting for threads
+    wherever the cores are shared: on this loaded 2-core machine an attention step took 5-8 s
+    with 2 threads against 0.7-1 s with 1. `configure_training_threads` sets only TensorFlow's.
+    """
+    import keras
+
+    if keras.backend.backend() == "torch":
+        import torch
+
+        torch.set_num_threads(max(1, (os.cpu_count() or 2) // 2))
+
+
 def measure_training(args) -> dict:
     """Child: train on this process's backend with `seq2seq train`'s thread settings; save the model."""
     import keras
@@ -35,6 +58,7 @@ def measure_training(args) -> dict:
     from seq2seq.training.process_setup import configure_training_threads
 
     configure_training_threads()  # (TensorFlow only; before anything runs on it)
+    one_thread_per_part()
 
     import seq2seq
     from seq2seq.config import ModelConfig, TrainConfig
@@ -60,6 +84,59 @@ def measure_training(args) -> dict:
     }
 
 
+def measure_attention_steps(args) -> dict:
+    """Child: the attention preset's training step time on this process's backend, as `seq2seq train` runs it."""
+    import random
+
+    import keras
+
+    from seq2seq.training.process_setup import configure_training_threads
+
+    configure_training_threads()
+    one_thread_per_part()
+
+    import seq2seq
+    from seq2seq.config import ModelConfig, TrainConfig
+    from seq2seq.data.pipeline import EncodedPairs
+    from seq2seq.models.seq2seq import Seq2Seq
+    from seq2seq.training.fit import build_vocabularies, compile_for_training, training_batches
+
+    load_before = os.getloadavg()[0]
+    corpus = seq2seq.read_tatoeba(args.data, limit=20_000).pairs
+    pairs = random.Random(7).sample(corpus, min(args.attention_pairs, len(corpus)))
+    model_config = ModelConfig.from_preset("attention")
+    train_config = TrainConfig(batch_size=64, seed=0)
+    keras.utils.set_random_seed(0)
+    source_vocab, target_vocab = build_vocabularies(corpus, model_config, train_config)
+    model = Seq2Seq(model_config, source_vocab, target_vocab)
+    compile_for_training(model, train_config)
+    encoded = EncodedPairs.encode(pairs, source_vocab, target_vocab)
+    model.decoder.start_from_token_prior(encoded.target_token_counts(len(target_vocab), target_vocab.end_id))
+    batches = training_batches(model, encoded, 64, seed=0)
+    ends: list[list[float]] = []
+
+    class StepTimer(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            ends.append([time.perf_counter()])
+
+        def on_train_batch_end(self, batch, logs=None):
+            ends[-1].append(time.perf_counter())
+
+    fitted = model.fit(batches, epochs=2, shuffle=False, verbose=0, callbacks=[StepTimer()])
+    steps = [later - earlier for earlier, later in zip(ends[-1], ends[-1][1:])]
+    tokens = int(encoded.target_lengths.sum()) + len(encoded)  # predicted positions: targets and their ends
+    return {
+        "backend": keras.backend.backend(),
+        "steps_per_epoch": len(steps),
+        "first_epoch_seconds": round(ends[0][-1] - ends[0][0], 1),
+        "step_ms": round(1000 * statistics.median(steps), 1),
+        "step_ms_quartiles": [round(1000 * q, 1) for q in statistics.quantiles(steps, n=4)[::2]],
+        "target_tokens_per_second": round(tokens / len(steps) / statistics.median(steps)),
+        "training_loss": [round(float(loss), 4) for loss in fitted.history["loss"]],
+        "load_average": [round(load_before, 1), round(os.getloadavg()[0], 1)],
+    }
+
+
 def measure_translation(args) -> dict:
     """Child: greedy translation with the saved model, with the backend's default threads (as `seq2seq translate`)."""
     import seq2seq
@@ -81,32 +158,39 @@ def measure_translation(args) -> dict:
     }
 
 
-def run_backend(args, backend: str) -> dict:
+PARTS = {"train": measure_training, "translate": measure_translation, "attention": measure_attention_steps}
+
+
+def run_backend(args, backend: str, parts) -> dict:
+    """The figures of `parts`, each measured in a process of its own on `backend`."""
     environment = {**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "3"}
-    result = {}
+    result = {"backend": backend}
     with tempfile.TemporaryDirectory() as folder:
-        for part in ("train", "translate"):
-            command = [
-                sys.executable,
-                __file__,
-                "--child",
-                part,
-                "--data",
-                str(args.data),
-                "--pairs",
-                str(args.pairs),
-                "--epochs",
-                str(args.epochs),
-                "--sentences",
-                str(args.sentences),
-                "--model",
-                f"{folder}/model.keras",
-            ]
+        for part in parts:
+            command = [sys.executable, __file__, "--child", part, "--model", f"{folder}/model.keras"]
+            for option in ("data", "pairs", "epochs", "sentences", "attention_pairs"):
+                command += [f"--{option.replace('_', '-')}", str(getattr(args, option))]
             completed = subprocess.run(command, capture_output=True, text=True, env=environment)
             if completed.returncode:
-                return {"backend": backend, "error": completed.stderr.strip().splitlines()[-1]}
-            result.update(json.loads(completed.stdout.strip().splitlines()[-1]))
+                return {"backend": backend, "error": f"{part}: {completed.stderr.strip().splitlines()[-1]}"}
+            figures = json.loads(completed.stdout.strip().splitlines()[-1])
+            if part == "attention":
+                figures = {"attention": {k: v for k, v in figures.items() if k != "backend"}}
+            result.update(figures)
     return result
+
+
+def print_table(rows) -> None:
+    print(f"\n{'backend':12s} {'s/epoch':>9s} {'first epoch':>12s} {'greedy sent/s':>14s} {'attention ms/step':>18s}")
+    for row in rows:
+        if "error" in row:
+            print(f"{row['backend']:12s} failed: {row['error']}")
+            continue
+        attention = row.get("attention", {})
+        print(
+            f"{row['backend']:12s} {row.get('seconds_per_epoch', '-'):>9} {row.get('epoch_seconds', ['-'])[0]:>12} "
+            f"{row.get('greedy_sentences_per_second', '-'):>14} {attention.get('step_ms', '-'):>18}"
+        )
 
 
 def main() -> int:
@@ -115,7 +199,10 @@ def main() -> int:
     parser.add_argument("--pairs", type=int, default=5_000)
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--sentences", type=int, default=1_000)
-    parser.add_argument("--child", choices=("train", "translate"), help=argparse.SUPPRESS)
+    parser.add_argument("--attention-pairs", type=int, default=3_200)
+    parser.add_argument("--parts", default="train,translate,attention", help="which measurements, comma-separated")
+    parser.add_argument("--backends", default=",".join(BACKENDS), help="which backends, comma-separated")
+    parser.add_argument("--child", choices=tuple(PARTS), help=argparse.SUPPRESS)
     parser.add_argument("--model", help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "backends.json")
     args = parser.parse_args()
@@ -123,40 +210,44 @@ def main() -> int:
         print(f"skipped: the Tatoeba corpus is not at {args.data}")
         return 0
     if args.child:
-        print(json.dumps(measure_training(args) if args.child == "train" else measure_translation(args)))
+        print(json.dumps(PARTS[args.child](args)))
         return 0
 
     rows = []
-    for backend in BACKENDS:
+    for backend in args.backends.split(","):
         if importlib.util.find_spec(backend) is None:
             rows.append({"backend": backend, "error": "not installed"})
             continue
         print(f"{backend} ...", flush=True)
-        rows.append(run_backend(args, backend))
-    print(f"\n{'backend':12s} {'s/epoch':>9s} {'first epoch':>12s} {'greedy sent/s':>14s}")
-    for row in rows:
-        if "error" in row:
-            print(f"{row['backend']:12s} failed: {row['error']}")
-        else:
-            print(
-                f"{row['backend']:12s} {row['seconds_per_epoch']:>9} {row['epoch_seconds'][0]:>12} "
-                f"{row['greedy_sentences_per_second']:>14}"
-            )
+        rows.append(run_backend(args, backend, args.parts.split(",")))
+    print_table(rows)
+    result = summary(args, rows)
+    print(f"fastest training: {result['fastest_training']}; fastest greedy: {result['fastest_greedy']}")
+    print(f"attention step time against TensorFlow's: {result['attention_step_ratio_to_tensorflow']}")
+    write_result(args.out, result)
+    return 0
+
+
+def summary(args, rows) -> dict:
+    """The result file: every row, the fastest backends, and each attention step time over TensorFlow's."""
     measured = [row for row in rows if "error" not in row]
-    result = {
+    trained = [row for row in measured if "seconds_per_epoch" in row]
+    decoded = [row for row in measured if "greedy_sentences_per_second" in row]
+    steps = {row["backend"]: row["attention"]["step_ms"] for row in measured if "attention" in row}
+    reference = steps.get("tensorflow")
+    return {
         "machine": machine(),
         "pairs": args.pairs,
         "epochs": args.epochs,
         "sentences": args.sentences,
+        "attention_pairs": args.attention_pairs,
         "backends": rows,
-        "fastest_training": min(measured, key=lambda r: r["seconds_per_epoch"])["backend"] if measured else None,
-        "fastest_greedy": max(measured, key=lambda r: r["greedy_sentences_per_second"])["backend"]
-        if measured
-        else None,
+        "fastest_training": min(trained, key=lambda r: r["seconds_per_epoch"])["backend"] if trained else None,
+        "fastest_greedy": max(decoded, key=lambda r: r["greedy_sentences_per_second"])["backend"] if decoded else None,
+        "attention_step_ratio_to_tensorflow": {
+            backend: round(ms / reference, 2) for backend, ms in steps.items() if reference
+        },
     }
-    print(f"fastest training: {result['fastest_training']}; fastest greedy: {result['fastest_greedy']}")
-    write_result(args.out, result)
-    return 0
 
 
 if __name__ == "__main__":

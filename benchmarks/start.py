@@ -7,7 +7,9 @@ ONNX export (`.model.keras.export` beside it) is made by a first, timed run, the
 backend, TensorFlow) and without (the cached export: onnxruntime, no Keras or TensorFlow
 imported), on 2,000 sentences greedy and with `--beam 5`, and on three sentences greedy. The runs
 of the two ways alternate (median of `--runs`), and the translations are compared line by line.
-Prints a table and writes JSON.
+Each run's wall time (start to exit) and CPU time (user + system of the child, all its threads)
+are kept with the machine's load: on a shared machine the wall time follows the others' load,
+the CPU time much less. Prints a table and writes JSON.
 
     python benchmarks/start.py [--sentences 2000] [--runs 3]
 """
@@ -17,6 +19,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -31,16 +34,22 @@ WAYS = {"keras file, Keras (--no-cache)": ["--no-cache"], "keras file, cached ON
 SEARCHES = {"greedy": [], "beam 5": ["--beam", "5"]}
 
 
-def run_translate(model: Path, lines: list[str], options: list[str]) -> tuple[float, list[str]]:
-    """Wall seconds of `seq2seq translate MODEL OPTIONS < lines`, and what it printed."""
+def children_cpu() -> float:
+    """CPU seconds (user + system) of this process's finished children so far."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def run_translate(model: Path, lines: list[str], options: list[str]) -> tuple[float, float, list[str]]:
+    """Wall and CPU seconds of `seq2seq translate MODEL OPTIONS < lines`, and what it printed."""
     environment = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
     command = [sys.executable, "-m", "seq2seq.cli", "translate", str(model), *options]
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), children_cpu()
     completed = subprocess.run(command, input="\n".join(lines) + "\n", capture_output=True, text=True, env=environment)
-    seconds = time.perf_counter() - started
+    seconds, cpu = time.perf_counter() - started, children_cpu() - cpu
     if completed.returncode or len(completed.stdout.splitlines()) != len(lines):
         raise RuntimeError(f"seq2seq translate {model} failed: {completed.stderr[-500:]}")
-    return seconds, completed.stdout.splitlines()
+    return seconds, cpu, completed.stdout.splitlines()
 
 
 def main() -> int:
@@ -62,23 +71,27 @@ def main() -> int:
     model = work / "model.keras"
     shutil.copy2(trained_model(args), model)
     sources = sample_sources(args.data, args.sentences)
-    first_run, _ = run_translate(model, sources[:3], [])  # loads the model with Keras and writes the cache
+    first_run, _, _ = run_translate(model, sources[:3], [])  # loads the model with Keras and writes the cache
     many = "2,000 sentences" if len(sources) == 2000 else f"{len(sources)} sentences"
     inputs = {f"{many}, {search}": (sources, options) for search, options in SEARCHES.items()}
     inputs["3 sentences, greedy"] = (sources[:3], [])
 
     seconds = {(way, name): [] for way in WAYS for name in inputs}
-    printed = {}
+    cpu_seconds = {(way, name): [] for way in WAYS for name in inputs}
+    loads, printed = [], {}
     for _ in range(args.runs):
         for name, (lines, options) in inputs.items():
             for way, way_options in WAYS.items():
-                elapsed, printed[way, name] = run_translate(model, lines, options + way_options)
+                elapsed, cpu, printed[way, name] = run_translate(model, lines, options + way_options)
                 seconds[way, name].append(elapsed)
+                cpu_seconds[way, name].append(cpu)
+                loads.append(os.getloadavg()[0])
 
     keras_way = next(iter(WAYS))
     rows = []
     for way in WAYS:
         row = {"way": way, **{name: round(statistics.median(seconds[way, name]), 2) for name in inputs}}
+        row.update({f"{name}, CPU": round(statistics.median(cpu_seconds[way, name]), 2) for name in inputs})
         for name in inputs:
             if name.startswith(many):
                 same = sum(a == b for a, b in zip(printed[way, name], printed[keras_way, name]))
@@ -87,6 +100,8 @@ def main() -> int:
     print(f"\n{'seq2seq translate model.keras':34s} " + " ".join(f"{name:>26s}" for name in inputs))
     for row in rows:
         print(f"{row['way']:34s} " + " ".join(f"{row[name]:>24.2f} s" for name in inputs))
+        print(f"{'  CPU time (user + system)':34s} " + " ".join(f"{row[name + ', CPU']:>24.2f} s" for name in inputs))
+    print(f"load average (1 min) during the runs: {min(loads):.2f} to {max(loads):.2f} on {os.cpu_count()} CPUs")
     print(f"first run, which writes the cache: {first_run:.2f} s; identical lines: {rows[-1]}")
 
     result = {
@@ -95,7 +110,15 @@ def main() -> int:
         "sentences": len(sources),
         "runs": args.runs,
         "machine": machine(),
-        "load_average_1min": {"start": round(load_before, 2), "end": round(os.getloadavg()[0], 2)},
+        "load_average_1min": {
+            "start": round(load_before, 2),
+            "end": round(os.getloadavg()[0], 2),
+            "during_runs": {
+                "min": round(min(loads), 2),
+                "median": round(statistics.median(loads), 2),
+                "max": round(max(loads), 2),
+            },
+        },
         "first_run_seconds": round(first_run, 2),
         "rows": rows,
     }

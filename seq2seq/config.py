@@ -44,6 +44,8 @@ class ModelConfig:
     tokenizer: str = "char"  # how text becomes tokens: char, word, subword (SentencePiece), space (items as written)
     lowercase: bool = False  # lower-case text before tokenizing
     vocab_size: int | None = None  # word: keep the most frequent; subword: pieces per side (default 8000)
+    joint_vocab: bool = False  # one vocabulary (one SentencePiece model) of both sides' text, the same ids on each
+    tie_embeddings: bool = False  # target embedding = output projection's matrix (and the source's, if joint_vocab)
 
     def __post_init__(self) -> None:
         self.validate()
@@ -63,7 +65,7 @@ class ModelConfig:
                 raise ConfigError(f"{name} must be at most {most:,}, got {getattr(self, name):,}.")
         if self.embedding_dim is not None:
             require_positive_int("embedding_dim", self.embedding_dim, hint="or None for one-hot inputs")
-        for name in ("lowercase", "bidirectional"):
+        for name in ("lowercase", "bidirectional", "joint_vocab", "tie_embeddings"):
             require_bool(name, getattr(self, name))
         if self.preset not in PRESETS:
             raise ConfigError(f"unknown preset {self.preset!r}; choose one of: {', '.join(PRESETS)}.")
@@ -72,6 +74,8 @@ class ModelConfig:
         self._validate_combination()
 
     def _validate_combination(self) -> None:
+        if self.tie_embeddings and self.embedding_dim is None:
+            raise ConfigError("tie_embeddings shares an embedding matrix; one-hot inputs have none: set embedding_dim.")
         if self.bridge == "zero" and self.attention == "none":
             raise ConfigError(
                 "bridge 'zero' passes no state, so the decoder would never see the source; "
@@ -184,6 +188,7 @@ class TrainConfig:
 
     epochs: int = 10  # passes over the training pairs
     batch_size: int = 64  # pairs per gradient step
+    batch_tokens: int | None = None  # set: batches of <= N target positions (rows x width), not batch_size; same lr
     validation_split: float = 0.2  # share of source sentences held out to pick the best model...
     max_validation_sources: int | None = 1000  # ...but at most this many (None: no cap): big corpora train on most
     validation_file: str | None = None  # a Tatoeba/Anki file of validation pairs: all pairs train, none is split off
@@ -221,6 +226,8 @@ class TrainConfig:
     def __post_init__(self) -> None:
         require_positive_int("epochs", self.epochs)
         require_positive_int("batch_size", self.batch_size)
+        if self.batch_tokens is not None:
+            require_positive_int("batch_tokens", self.batch_tokens, hint="or None")
         require_positive_int("min_frequency", self.min_frequency)
         require_seed(self.seed)
         if not is_number(self.validation_split) or not 0.0 <= self.validation_split < 1.0:

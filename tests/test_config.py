@@ -12,7 +12,7 @@ from tests.conftest import one_line_error
 
 FIELDS = sorted(
     ["attention", "bidirectional", "bridge", "cell", "decoder_layers", "dropout", "embedding_dim", "layers"]
-    + ["lowercase", "preset", "tokenizer", "units", "vocab_size"]
+    + ["lowercase", "preset", "tokenizer", "units", "vocab_size", "joint_vocab", "tie_embeddings"]
 )
 
 
@@ -157,6 +157,8 @@ def test_to_dict_lists_every_field():
         "tokenizer": "char",
         "lowercase": False,
         "vocab_size": None,
+        "joint_vocab": False,
+        "tie_embeddings": False,
     }
 
 

@@ -61,9 +61,20 @@ def add_command(commands) -> None:
     model.add_argument("--tokenizer", choices=TOKENIZERS)
     model.add_argument("--lowercase", action="store_true", default=None)
     model.add_argument("--vocab-size", type=positive_int, help="word: most frequent kept; subword: pieces (8000)")
+    model.add_argument(
+        "--joint-vocab", action="store_true", default=None, help="one vocabulary of both sides' text (same ids)"
+    )
+    model.add_argument(
+        "--tie-embeddings",
+        action="store_true",
+        default=None,
+        help="the target embedding is the output projection (and the source's too with --joint-vocab)",
+    )
     training = train.add_argument_group("training")
     training.add_argument("--epochs", type=positive_int)
-    training.add_argument("--batch-size", type=positive_int)
+    sizes = training.add_mutually_exclusive_group()  # a settings file giving both: batch_tokens wins
+    sizes.add_argument("--batch-size", type=positive_int, help="pairs per step (64)")
+    sizes.add_argument("--batch-tokens", type=positive_int, metavar="N", help="or: steps of at most N target tokens")
     training.add_argument("--learning-rate", type=float, help="Adam's base rate (default 0.003)")
     training.add_argument(
         "--lr-schedule", choices=LR_SCHEDULES, help="decay to zero at the end: linear (default), cosine, or constant"

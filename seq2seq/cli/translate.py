@@ -37,6 +37,17 @@ def add_command(commands) -> None:
     translate.add_argument(
         "--plot-attention", metavar="IMAGE", help="draw the attention of one text's translation (.png, .svg, .pdf)"
     )
+    prefix = translate.add_mutually_exclusive_group()
+    prefix.add_argument(
+        "--prefix",
+        metavar="TEXT",
+        help="every translation starts with TEXT (read with the target tokenizer) and the search continues it",
+    )
+    prefix.add_argument(
+        "--prefix-column",
+        action="store_true",
+        help="each input is source<TAB>prefix (no tab: no prefix; more than one tab is refused)",
+    )
     add_precision_option(translate)
     add_text_options(translate)
     add_force_option(translate)
@@ -53,6 +64,11 @@ def run_translate(args) -> int:
     paths = [args.model]
     while args.texts and args.texts[0].endswith(".keras"):  # more models: an ensemble
         paths.append(args.texts.pop(0))
+    if args.plot_attention and (args.prefix is not None or args.prefix_column):
+        raise UsageError(
+            "seq2seq translate: --plot-attention draws a greedy translation without a prefix; drop --prefix or "
+            "--prefix-column"
+        )
     if len(paths) > 1 and args.plot_attention:
         raise UsageError("seq2seq translate: --plot-attention draws one model's attention; give one model file")
     if args.plot_attention:
@@ -74,9 +90,12 @@ def translate_with_keras(model, args, search, texts) -> int:
     if args.plot_attention:
         return plot_one_attention(model, args, texts)
     if args.interactive:
-        return interactive_loop(model, search, args.scores, args.replace_invalid)
+        if args.prefix is not None:  # one prefix for every line: refused at once, not at each line
+            checked_prefixes(model, args, search, [""], "")
+        return interactive_loop(model, search, args)
+    texts, prefixes = checked_prefixes(model, args, search, texts, "argument" if args.texts else "standard input, line")
     with translation_progress(len(texts), shows_progress(len(texts), search.batch_size)) as progress:
-        results = model.translate_nbest(texts, search, progress=progress)
+        results = model.translate_nbest(texts, search, progress=progress, prefixes=prefixes)
     print_hypotheses(results, search.nbest > 1 or args.scores)
     warn_of_empty_outputs(texts, [hypotheses[0].text if hypotheses else "" for hypotheses in results], search)
     return 0
@@ -85,15 +104,15 @@ def translate_with_keras(model, args, search, texts) -> int:
 def uses_cache(args, search) -> bool:
     """Whether the cached export gives what Keras would: one model, a search the runner does as Keras does.
 
-    Sampling, n-gram blocking, bfloat16, attention pictures and the interactive prompt go
-    through Keras; so does everything where onnxruntime is not installed.
+    Sampling, n-gram blocking, prefixes, bfloat16, attention pictures and the interactive prompt
+    go through Keras; so does everything where onnxruntime is not installed.
     """
     from importlib.util import find_spec
 
     from seq2seq.export.cache import cache_enabled
 
     supported = cache_enabled() and not (
-        search.sample or search.no_repeat_ngram or args.interactive or args.plot_attention
+        search.sample or search.no_repeat_ngram or args.interactive or args.plot_attention or prefixed(args)
     )
     return (
         supported and not args.no_cache and args.precision in (None, "float32") and find_spec("onnxruntime") is not None
@@ -141,11 +160,18 @@ def translate_exported(args, search) -> int:
             f"seq2seq translate: {args.model} is a directory but not one written by seq2seq export (it has no "
             f"{MANIFEST})"
         )
-    if search.sample or search.no_repeat_ngram or args.interactive or args.plot_attention or args.precision:
+    if (
+        search.sample
+        or search.no_repeat_ngram
+        or args.interactive
+        or args.plot_attention
+        or args.precision
+        or prefixed(args)
+    ):
         raise UsageError(
             f"seq2seq translate: {args.model} is an exported model, which searches greedily or by beam (with "
             "--nbest, --scores and the length options and penalties); give the .keras file for sampling, "
-            "--no-repeat-ngram, --interactive, --plot-attention or --precision"
+            "--no-repeat-ngram, --prefix, --interactive, --plot-attention or --precision"
         )
     texts = texts_given(args)
     results = ExportedTranslator(args.model).translate_nbest(texts, search)
@@ -162,13 +188,44 @@ def plot_one_attention(model, args, texts: list[str]) -> int:
     return 0
 
 
-def interactive_loop(model, search, scores: bool, replace: bool = False) -> int:
+def prefixed(args) -> bool:
+    """Whether the command gives prefixes (`--prefix` or `--prefix-column`)."""
+    return args.prefix is not None or args.prefix_column
+
+
+def checked_prefixes(
+    model, args, search, texts: list[str], where: str, first: int = 1
+) -> tuple[list[str], list | None]:
+    """The sources and the prefixes (None without prefix options) of `texts`, the prefixes checked against the model.
+
+    `where` names an input in an error, followed by its number counted from `first`
+    ("standard input, line 3"); `--prefix` is named as itself.
+    """
+    from seq2seq.translation.prefixes import encode_prefixes, split_prefix_column
+
+    if not prefixed(args):
+        return texts, None
+    names = [f"{where} {number}" for number in range(first, first + len(texts))]
+    if args.prefix_column:
+        texts, prefixes = split_prefix_column(texts, names)
+    else:
+        prefix = check(args.prefix, "--prefix", replace=args.replace_invalid)
+        prefixes, names = [prefix] * len(texts), ["--prefix"] * len(texts)
+    encode_prefixes(model.target_vocab, prefixes, len(texts), search.max_length, names)
+    return texts, prefixes
+
+
+def interactive_loop(model, search, args) -> int:
     """Read a sentence, print its translation, until end of input or an empty line.
 
     Each line is read as bytes and decoded under the text policy; a line that is not UTF-8
-    text is named and skipped (or, with --replace-invalid, read with U+FFFD).
+    text is named and skipped (or, with --replace-invalid, read with U+FFFD). A line whose
+    prefix cannot be forced is named and skipped too.
     """
     from seq2seq.errors import TextError
+    from seq2seq.translation.prefixes import PrefixError
+
+    scores, replace = args.scores, args.replace_invalid
 
     print("Type a sentence and press Enter; an empty line or Ctrl-D ends.", file=sys.stderr)
     stream = getattr(sys.stdin, "buffer", sys.stdin)
@@ -189,6 +246,12 @@ def interactive_loop(model, search, scores: bool, replace: bool = False) -> int:
             continue
         if not text.strip():
             break
-        print_hypotheses(model.translate_nbest([text], search), search.nbest > 1 or scores, first_index=count)
+        try:
+            texts, prefixes = checked_prefixes(model, args, search, [text], "standard input, line", number)
+        except PrefixError as error:
+            print(f"seq2seq: {error} Type it again.", file=sys.stderr)
+            continue
+        results = model.translate_nbest(texts, search, prefixes=prefixes)
+        print_hypotheses(results, search.nbest > 1 or scores, first_index=count)
         count += 1
     return 0

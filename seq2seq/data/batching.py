@@ -1,4 +1,4 @@
-"""Integer id arrays for training and search: padding and the teacher-forcing shift."""
+"""Integer id arrays for training and search: padding, the teacher-forcing shift, and batches sized by tokens."""
 
 from __future__ import annotations
 
@@ -12,6 +12,27 @@ from seq2seq.data.vocabulary import Vocabulary
 def round_up(length: int, multiple: int) -> int:
     """`length` rounded up to a positive multiple of `multiple`."""
     return max(multiple, -(-length // multiple) * multiple)
+
+
+def sentences_within(target_lengths: np.ndarray, batch_tokens: int) -> int:
+    """About how many sentences of these target lengths (plus the end id) fill `batch_tokens`: at least 1."""
+    mean_width = float(np.mean(target_lengths)) + 1.0 if len(target_lengths) else 1.0
+    return max(1, int(batch_tokens // mean_width))
+
+
+def token_batch_sizes(target_widths: Sequence[int], batch_tokens: int, replicas: int = 1) -> list[int]:
+    """Rows per batch of each bucket, so that a batch holds at most `batch_tokens` target positions.
+
+    `target_widths` are the buckets' padded target widths (every batch of a bucket is at most
+    that wide). A bucket's size is `batch_tokens // width`, at least 1, rounded down to a multiple
+    of `replicas` (at least `replicas`), so every batch of a bucket keeps one shape and one
+    size; only a width over `batch_tokens` (or a share of it under `replicas`) exceeds the budget.
+    """
+    sizes = []
+    for width in target_widths:
+        rows = max(1, batch_tokens // max(int(width), 1))
+        sizes.append(max(replicas, rows // replicas * replicas))
+    return sizes
 
 
 def pad_batch(sequences: Sequence[Sequence[int]], multiple: int = 1, length: int | None = None) -> np.ndarray:

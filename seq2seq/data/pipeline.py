@@ -1,15 +1,13 @@
 """The training input pipeline: integer ids streamed in length buckets.
 
-Only the ids are held in memory (one flat int32 array per side and the sentence lengths);
-batches are cut with NumPy from sentences of similar length and padded to their own longest
-sentence, so little padding is computed, and `tf.data` streams them to `fit`.
-
-Where the training step is compiled once per input shape (XLA: JAX, and TensorFlow or PyTorch
-with `jit_compile`), batches come in fixed shapes instead (`fixed_shapes`): every batch of a
-bucket has the bucket's batch size and its widths (its longest source, its longest target plus
-the start/end id), the last batch filled with rows of padding only. Such a row is masked in the
-encoder, the decoder, the attention and the loss, so it changes neither the loss nor the
-gradients; an epoch then runs one program per bucket, whatever the order of its batches.
+Only the ids are held in memory (one flat int32 array per side and the lengths); batches are
+cut with NumPy from sentences of similar length, padded to their own longest sentence. Where the
+training step is compiled per input shape (XLA: JAX, and TensorFlow or PyTorch with
+`jit_compile`), batches come in fixed shapes instead (`fixed_shapes`): every batch of a bucket
+has the bucket's batch size and widths (its longest source, its longest target plus the
+start/end id), the last one filled with rows of padding only, masked in the encoder, the
+decoder, the attention and the loss (so no change to the loss or the gradients): an epoch runs
+one program per bucket, whatever the order of its batches.
 """
 
 from __future__ import annotations
@@ -20,6 +18,7 @@ from dataclasses import dataclass
 import keras
 import numpy as np
 
+from seq2seq.data.batching import round_up, sentences_within, token_batch_sizes
 from seq2seq.data.vocabulary import Vocabulary
 
 
@@ -88,11 +87,10 @@ def bucket_boundaries(lengths: np.ndarray, batch_size: int, max_buckets: int = M
 
 
 def bucket_batch_sizes(lengths: np.ndarray, boundaries: Sequence[int], batch_size: int) -> list[int]:
-    """Sentences per batch in each bucket, so every batch holds about the same number of tokens.
+    """Sentences per batch in each bucket, so every batch holds about `batch_size` sentences of the mean length.
 
-    The budget is `batch_size` sentences of the mean length: buckets of short sentences get
-    larger batches, long ones smaller, and an epoch still takes about `len / batch_size` steps.
-    Every token then weighs the same in the gradient, wherever its sentence falls.
+    Short sentences get larger batches, long ones smaller (every token weighs the same in the
+    gradient), and an epoch still takes about `len / batch_size` steps.
     """
     if len(lengths) == 0:
         return [batch_size] * (len(boundaries) + 1)
@@ -118,10 +116,9 @@ class BucketedBatches(keras.utils.PyDataset):
     `widths[b]` (its longest source; its longest target plus one), the last batch of a bucket
     filled with rows of padding only: `shapes()` is then every shape an epoch holds. Each size
     is rounded up to a multiple of `replicas` (data-parallel training: equal shares); with
-    `shard=(index, count)` a batch is the index-th of `count` equal parts of its rows.
-
-    Keras reads it as a `PyDataset` (`len`, the batches by index, `on_epoch_end` moving to the
-    next epoch); `epoch_batches()` yields a whole epoch, the next one each call, for `tf.data`.
+    `shard=(index, count)` a batch is the index-th of `count` equal parts of its rows. With
+    `batch_tokens`, sizes keep rows x padded target width within it (`batching.token_batch_sizes`).
+    Keras reads it as a `PyDataset`; `epoch_batches()` yields a whole epoch (the next each call) for `tf.data`.
     """
 
     def __init__(
@@ -139,26 +136,33 @@ class BucketedBatches(keras.utils.PyDataset):
         first_epoch=0,
         replicas=1,
         shard=(0, 1),
+        batch_tokens=None,
     ):
         super().__init__()
         self.encoded = encoded
         self.start_id, self.end_id = start_id, end_id
         self.shuffle, self.seed = shuffle, seed
-        self.pad_multiple = pad_multiple
-        self.fixed_shapes = fixed_shapes
-        self.next_epoch = first_epoch
-        self.shard = shard
+        self.pad_multiple, self.fixed_shapes = pad_multiple, fixed_shapes
+        self.next_epoch, self.shard = first_epoch, shard
         lengths = encoded.example_lengths
+        if batch_tokens:  # the buckets are cut for batches of about this many sentences
+            batch_size = sentences_within(encoded.target_lengths, batch_tokens)
         if boundaries is None:
             boundaries = bucket_boundaries(lengths, batch_size)
-        self.sizes = [-(-size // replicas) * replicas for size in bucket_batch_sizes(lengths, boundaries, batch_size)]
         bucket_of = np.searchsorted(np.asarray(boundaries, dtype=np.int64), lengths, side="right")
-        self.buckets = [np.flatnonzero(bucket_of == bucket) for bucket in range(len(self.sizes))]
+        self.buckets = [np.flatnonzero(bucket_of == bucket) for bucket in range(len(boundaries) + 1)]
         sources, targets = encoded.source_lengths, encoded.target_lengths
         # Each bucket's (source, target) width: its longest source, its longest target plus the start/end id.
         self.widths = [
             (max(1, int(sources[rows].max(initial=0))), int(targets[rows].max(initial=0)) + 1) for rows in self.buckets
         ]
+        if batch_tokens:  # a batch padded to a multiple is at most its bucket's width rounded up to it
+            widths = [width if fixed_shapes else round_up(width, pad_multiple) for _, width in self.widths]
+            self.sizes = token_batch_sizes(widths, batch_tokens, replicas)
+        else:
+            self.sizes = [
+                -(-size // replicas) * replicas for size in bucket_batch_sizes(lengths, boundaries, batch_size)
+            ]
         self.source_starts = np.concatenate([[0], np.cumsum(encoded.source_lengths)[:-1]]).astype(np.int64)
         self.target_starts = np.concatenate([[0], np.cumsum(encoded.target_lengths)[:-1]]).astype(np.int64)
         self._plan = None  # the (bucket, rows) of each batch of the current epoch
@@ -205,8 +209,8 @@ class BucketedBatches(keras.utils.PyDataset):
         if self.fixed_shapes:
             (source_width, width), filler = self.widths[bucket], self.sizes[bucket] - len(rows)
         else:
-            source_width = _padded_width(int(source_lengths.max(initial=0)), self.pad_multiple)
-            width, filler = _padded_width(int(target_lengths.max(initial=0)) + 1, self.pad_multiple), 0
+            source_width = round_up(int(source_lengths.max(initial=0)), self.pad_multiple)
+            width, filler = round_up(int(target_lengths.max(initial=0)) + 1, self.pad_multiple), 0
         source = _gather_padded(encoded.source_ids, self.source_starts[rows], source_lengths, source_width)
         decoder_input = np.zeros((len(rows), width), np.int32)
         decoder_input[:, 0] = self.start_id
@@ -222,10 +226,6 @@ class BucketedBatches(keras.utils.PyDataset):
             part = slice(index * len(source) // count, (index + 1) * len(source) // count)
             source, decoder_input, decoder_target = source[part], decoder_input[part], decoder_target[part]
         return {"encoder_tokens": source, "decoder_tokens": decoder_input}, decoder_target
-
-
-def _padded_width(length: int, multiple: int) -> int:
-    return max(multiple, -(-length // multiple) * multiple)
 
 
 def _gather_padded(flat, starts, lengths, width) -> np.ndarray:
@@ -250,18 +250,19 @@ def training_dataset(
     first_epoch: int = 0,
     replicas: int = 1,
     shard: tuple[int, int] = (0, 1),
+    batch_tokens: int | None = None,
 ):
     """Batches `({"encoder_tokens", "decoder_tokens"}, targets)` for `fit`, epoch after epoch.
 
     Every pass is the next epoch of `BucketedBatches` (the first being `first_epoch`): pairs
     shuffled (seeded) and grouped by length into buckets, each batch padded to its own longest
     sentence, or with `fixed_shapes` (default: on JAX) to its bucket's fixed shape. The number
-    of batches is known, so progress bars show it. On TensorFlow this is
-    a `tf.data.Dataset` (which `tf.distribute` splits between replicas) with autotuning off:
-    its background thread sleeps in growing intervals and held the end of an epoch until it
-    woke (up to seconds per epoch). Elsewhere it is the `PyDataset` itself: read in Keras'
-    own loop, it trained the classic model on JAX in half the time per epoch of `tf.data`.
-    `replicas` and `shard` serve data-parallel training (see `BucketedBatches`).
+    of batches is known, so progress bars show it. On TensorFlow this is a `tf.data.Dataset`
+    (which `tf.distribute` splits between replicas) with autotuning off: its sleeping thread held
+    the end of an epoch for up to seconds. Elsewhere it is the `PyDataset` itself: in Keras' own
+    loop it trained the classic model on JAX in half the time per epoch of `tf.data`.
+    `replicas` and `shard` serve data-parallel training; `batch_tokens` sizes batches by target
+    tokens instead of `batch_size` (see `BucketedBatches`).
     """
     batches = BucketedBatches(
         encoded,
@@ -276,6 +277,7 @@ def training_dataset(
         first_epoch=first_epoch,
         replicas=replicas,
         shard=shard,
+        batch_tokens=batch_tokens,
     )
     if keras.backend.backend() != "tensorflow":
         return batches

@@ -11,7 +11,7 @@ import warnings
 from collections import Counter
 from collections.abc import Iterable, Sequence
 
-from seq2seq.data.tokenizers import Tokenizer, tokenizer_from_config
+from seq2seq.data.tokenizers import SubwordTokenizer, Tokenizer, tokenizer_from_config
 from seq2seq.errors import EmptyVocabularyWarning
 
 PAD, UNK, START, END = "<pad>", "<unk>", "<s>", "</s>"
@@ -98,3 +98,32 @@ class Vocabulary:
 
     def __repr__(self) -> str:
         return f"Vocabulary(size={len(self)}, tokenizer={self.tokenizer.name!r})"
+
+
+def build_vocabularies(
+    source_texts: Sequence[str],
+    target_texts: Sequence[str],
+    tokenizer: str,
+    lowercase: bool = False,
+    size: int | None = None,
+    min_frequency: int = 1,
+    joint: bool = False,
+) -> tuple[Vocabulary, Vocabulary]:
+    """The source and target vocabularies of a training corpus: each side its own, or one for both (`joint`).
+
+    `tokenizer` is a tokenizer's name. A subword tokenizer (SentencePiece) is first trained on
+    the texts it will read, with `size` pieces: each side's own texts, or with `joint` both
+    sides' together, so that one table numbers source and target tokens alike (the same
+    `Vocabulary` is returned twice). For the other tokenizers `size` keeps the most frequent tokens.
+    """
+    sides = [[*source_texts, *target_texts]] if joint else [list(source_texts), list(target_texts)]
+    vocabularies = [_vocabulary_of(texts, tokenizer, lowercase, size, min_frequency) for texts in sides]
+    return (vocabularies[0], vocabularies[0]) if joint else (vocabularies[0], vocabularies[1])
+
+
+def _vocabulary_of(texts: list[str], tokenizer: str, lowercase: bool, size: int | None, min_frequency: int):
+    if tokenizer == SubwordTokenizer.name:
+        trained = SubwordTokenizer.train(texts, lowercase=lowercase, **({} if size is None else {"vocab_size": size}))
+        return Vocabulary.build(texts, trained, min_frequency=min_frequency)  # SentencePiece kept `size` pieces
+    chosen = tokenizer_from_config({"name": tokenizer, "lowercase": lowercase})
+    return Vocabulary.build(texts, chosen, max_size=size, min_frequency=min_frequency)

@@ -29,7 +29,7 @@ def search_encoder(model):
     if not model.has_attention:
         return encoder
     outputs = encoder.outputs[len(model.state_names)]  # encoder_outputs, after the states
-    keys = keras.layers.Identity(name=KEYS)(model.decoder.attention.keys(outputs))
+    keys = keras.layers.Identity(name=KEYS)(model.decoder.attention_layer.keys(outputs))
     return keras.Model(encoder.inputs, [*encoder.outputs, keys], name="search_encoder")
 
 
@@ -58,8 +58,8 @@ def search_step(model):
     states = [keras.Input((units,), name=name) for name in model.state_names]
     memory = None
     if model.has_attention:
-        attention, memory_units = model.decoder.attention, model.model_config.encoder_output_units
-        key_units = memory_units if attention.kind == "luong-dot" else attention.key_projection.units
+        attention, memory_units = model.decoder.attention_layer, model.model_config.encoder_output_units
+        key_units = memory_units if attention.attention == "luong-dot" else attention.key_projection.units
         memory = (
             keras.Input((None, memory_units), name="encoder_outputs"),
             keras.Input((None, key_units), name=KEYS),

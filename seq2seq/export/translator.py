@@ -20,8 +20,8 @@ from __future__ import annotations
 
 import sys
 import warnings
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
-from typing import NamedTuple
 
 import numpy as np
 
@@ -29,24 +29,17 @@ from seq2seq.errors import ConfigError, Seq2SeqError, UnknownTokensError, Unknow
 from seq2seq.export.beam import IMPOSSIBLE, BeamSearch, greedy_search
 from seq2seq.export.checksums import verify_checksums
 from seq2seq.export.exporter import GRAPH_CHECKS, MANIFEST
+from seq2seq.export.graphs import OnnxGraphs, first_line, graph_roles
 from seq2seq.export.manifest import ExportedModelError, read_manifest
 from seq2seq.export.step import DecoderStep
 from seq2seq.search.config import SearchConfig
-
-
-def first_line(error: Exception) -> str:
-    """The first line of an error from TensorFlow or onnxruntime, whose messages run to many."""
-    text = str(error).strip()
-    return text.splitlines()[0][:300] if text else type(error).__name__
-
-
-def graph_roles(manifest: dict) -> tuple[str, ...]:
-    """The graphs an export holds: encoder and decoder, and in ONNX exports the search step."""
-    return ("encoder", "decoder") + (("search_step",) if "search_step" in manifest else ())
+from seq2seq.search.hypothesis import Hypothesis, default_max_length
 
 
 class SavedModelGraphs:
     """The exported graphs as TensorFlow SavedModels (`tf.saved_model.load`)."""
+
+    workers = 1  # batches searched at once: TensorFlow spreads each run over the CPUs itself
 
     def __init__(self, directory: Path, manifest: dict):
         import tensorflow as tf
@@ -70,52 +63,8 @@ class SavedModelGraphs:
         return [outputs[f"output_{index}"].numpy() for index in range(len(outputs))]
 
 
-class OnnxGraphs:
-    """The exported graphs as ONNX models run by onnxruntime.
-
-    The encoder and the step the searches use are opened at once; the classic decoder, which
-    an export with a search step never runs, only if it is asked for.
-    """
-
-    def __init__(self, directory: Path, manifest: dict):
-        import onnxruntime
-
-        self.onnxruntime, self.manifest = onnxruntime, manifest
-        self.options = onnxruntime.SessionOptions()
-        self.options.log_severity_level = 3  # errors only
-        self.options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        self.paths = {role: directory / manifest[role] for role in graph_roles(manifest)}
-        self.sessions: dict = {}
-        for role in ("encoder", "search_step" if "search_step" in manifest else "decoder"):
-            self.session(role)
-
-    def session(self, role: str):
-        """The onnxruntime session of `role`, opened and checked against the manifest on first use."""
-        if role not in self.sessions:
-            path, manifest = self.paths[role], self.manifest
-            try:
-                session = self.onnxruntime.InferenceSession(str(path), self.options, providers=["CPUExecutionProvider"])
-            except Exception as error:  # onnxruntime reports a bad model as several types
-                raise ExportedModelError(f"{path}: cannot be loaded by onnxruntime: {first_line(error)}") from None
-            inputs, outputs = {node.name for node in session.get_inputs()}, session.get_outputs()
-            if inputs != set(manifest[f"{role}_inputs"]) or len(outputs) != len(manifest[f"{role}_outputs"]):
-                raise ExportedModelError(f"{path}: its inputs and outputs are not those {MANIFEST} names.")
-            self.sessions[role] = session
-        return self.sessions[role]
-
-    def run(self, role: str, feeds: dict) -> list[np.ndarray]:
-        return self.session(role).run(None, feeds)
-
-
 GRAPHS = {"saved_model": SavedModelGraphs, "onnx": OnnxGraphs}
 BATCH_SIZE = 256  # sentences decoded together, as `seq2seq translate` does
-
-
-class Hypothesis(NamedTuple):
-    """One output sentence and its score, as `seq2seq.translation.translator.Hypothesis`."""
-
-    text: str
-    score: float
 
 
 class ExportedTranslator:
@@ -162,28 +111,52 @@ class ExportedTranslator:
         greedy and beam search with their length and coverage penalties, minimum and maximum
         lengths, n-best and strict vocabulary are supported, and nothing else (sampling and
         n-gram blocking need the `.keras` file). `progress(count)` hears after each batch.
+
+        Sentences are sorted by length into batches of at most `batch_size`, and into at least
+        as many batches as the graphs search at once (`workers`), which then take the longest
+        first, so that no worker is left alone with the last long batch.
         """
         config = (search or SearchConfig()).replace(**overrides)
         self.check_supported(config)
         encoded = [self.source_vocab.encode(text) for text in texts]
         report_unknown(self.source_vocab, texts, encoded, config.strict)
         found: list = [None] * len(texts)
+        workers = self.graphs.workers
+        size = min(config.batch_size, max(1, -(-len(texts) // workers)))
         order = sorted(range(len(texts)), key=lambda row: len(encoded[row]))
-        for start in range(0, len(texts), config.batch_size):
-            rows = order[start : start + config.batch_size]
-            source = np.zeros((len(rows), max(1, *(len(encoded[row]) for row in rows))), dtype=np.int32)
-            for position, row in enumerate(rows):  # padding id 0 is masked
-                source[position, : len(encoded[row])] = encoded[row]
-            limits = np.array([config.max_length or default_max_length(len(encoded[row])) for row in rows])
-            for row, (ids, scores) in zip(rows, self.search(source, limits, config)):
-                found[row] = [
-                    Hypothesis(self.target_vocab.decode(hypothesis), float(score))
-                    for hypothesis, score in zip(ids, scores)
-                    if score > IMPOSSIBLE / 2
-                ]
+        batches = [order[start : start + size] for start in range(0, len(texts), size)]
+        if workers == 1 or len(batches) == 1:
+            finished = (self.search_batch(rows, encoded, config) for rows in batches)
+            return self.collect(finished, found, progress)
+        with ThreadPoolExecutor(min(workers, len(batches))) as pool:
+            futures = [pool.submit(self.search_batch, rows, encoded, config) for rows in reversed(batches)]
+            return self.collect((future.result() for future in as_completed(futures)), found, progress)
+
+    @staticmethod
+    def collect(finished, found: list, progress) -> list:
+        """`found` with each finished batch's `(rows, hypotheses)` put in place, `progress` told of each."""
+        for rows, hypotheses in finished:
+            for row, listed in zip(rows, hypotheses):
+                found[row] = listed
             if progress is not None:
                 progress(len(rows))
         return found
+
+    def search_batch(self, rows: list[int], encoded: list[list[int]], config) -> tuple[list[int], list]:
+        """The sentences at `rows` of `encoded`, searched as one batch: `rows` and their hypotheses."""
+        source = np.zeros((len(rows), max(1, *(len(encoded[row]) for row in rows))), dtype=np.int32)
+        for position, row in enumerate(rows):  # padding id 0 is masked
+            source[position, : len(encoded[row])] = encoded[row]
+        limits = np.array([config.max_length or default_max_length(len(encoded[row])) for row in rows])
+        hypotheses = [
+            [
+                Hypothesis(self.target_vocab.decode(hypothesis), float(score))
+                for hypothesis, score in zip(ids, scores)
+                if score > IMPOSSIBLE / 2
+            ]
+            for ids, scores in self.search(source, limits, config)
+        ]
+        return rows, hypotheses
 
     def check_supported(self, config) -> None:
         """Refuse, in one line, settings this runner cannot honour as the Keras search does."""
@@ -210,11 +183,6 @@ class ExportedTranslator:
             config.beam, config.nbest, config.length_penalty, config.coverage_penalty, config.min_length
         )
         return search(self.step, states, memory, source != 0, start, end, limits)
-
-
-def default_max_length(source_length: int) -> int:
-    """The longest output for a source of `source_length` tokens, as `seq2seq.translation.translator`'s."""
-    return 2 * source_length + 10
 
 
 def report_unknown(vocabulary, texts: list[str], encoded: list[list[int]], strict: bool) -> None:

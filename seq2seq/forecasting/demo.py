@@ -20,7 +20,7 @@ from seq2seq.forecasting.training import train_forecaster
 
 HORIZON, SEASON, ORIGINS = 10, 11, 12
 TEST_STEPS = HORIZON + ORIGINS - 1  # the held-out years every origin's forecast stays within
-VALIDATION_STEPS = 30  # before those: 21 windows to pick the best epoch by (one horizon's single window is noisy)
+VALIDATION_STEPS = 30  # before those: 21 windows to pick the best epoch by and calibrate the intervals on
 INSTALL_HINT = 'the forecasting demo reads statsmodels\' data; install it with: pip install "keras-seq2seq[forecast]"'
 
 
@@ -51,7 +51,7 @@ def run_forecast_demo(out: str = "demo-forecaster.keras", epochs: int | None = N
         f"The last {TEST_STEPS} years are held out for testing."
     )
     train_config = ForecastTrainConfig(
-        epochs=epochs or 100, validation=VALIDATION_STEPS, patience=15, max_time=45, seed=seed, verbose=2
+        epochs=epochs or 100, validation=VALIDATION_STEPS, patience=10, max_time=45, seed=seed, verbose=2
     )
     model = train_forecaster(training, demo_config(), train_config)
     scores = evaluate_forecaster(model, series_set, origins=ORIGINS, season=SEASON, baselines=("seasonal_naive",))

@@ -1,8 +1,9 @@
 """Forecaster: the forecasting network with everything it needs to forecast, saved as one `.keras` file.
 
 The file holds the weights, the `ForecastConfig`, which columns play which part, the calendar
-cycles and each training series' scaling (mean and standard deviation of its columns, learned
-on its training part), so loading needs nothing else. A series the model did not train on is
+cycles, each training series' scaling (mean and standard deviation of its columns, learned
+on its training part) and the interval factors calibrated on the validation part
+(`calibration.py`), so loading needs nothing else. A series the model did not train on is
 scaled by its own history.
 
 Training input: `{"past": (batch, lookback, past features), "future": (batch, horizon, future
@@ -20,6 +21,7 @@ from keras import ops
 
 from seq2seq.data.series import SeriesColumns, SeriesSet, series_from_table, statistics
 from seq2seq.errors import ModelFileError
+from seq2seq.forecasting.calibration import widen
 from seq2seq.forecasting.config import ForecastConfig
 from seq2seq.forecasting.forecast import Forecast, SeriesForecast
 from seq2seq.forecasting.heads import ForecastLoss, intervals, point_index, unscale
@@ -29,7 +31,7 @@ from seq2seq.host import to_host
 from seq2seq.models.compile_objects import Adam
 from seq2seq.models.format import write_atomically
 
-FORMAT_VERSION = 1  # raised when the layout of a forecaster's config changes
+FORMAT_VERSION = 2  # raised when the layout of a forecaster's config changes (2: interval_scale)
 FORECASTER_CLASS = "seq2seq>Forecaster"
 PREDICT_BATCH = 256  # series forecast together
 
@@ -45,6 +47,7 @@ class Forecaster(keras.Model):
         scaling: dict | None = None,
         calendar=(),
         training_summary: dict | None = None,
+        interval_scale: dict | None = None,
         format_version: int = FORMAT_VERSION,
         **kwargs,
     ):
@@ -59,6 +62,8 @@ class Forecaster(keras.Model):
         }
         self.calendar = list(calendar)
         self.training_summary = dict(training_summary or {})
+        # {level: factor} widening each level's intervals, from the validation part; empty: as the head gives them
+        self.interval_scale = {round(float(level), 6): float(k) for level, k in (interval_scale or {}).items()}
         config, cycles = self.config, 2 * len(self.calendar)
         self.network = ForecastNetwork(
             targets=len(self.columns.targets),
@@ -146,6 +151,8 @@ class Forecaster(keras.Model):
             own = unscale(scaled, mean, std, config.loss)
             found = intervals(own, config.loss, config.quantiles, config.levels)
             point = own[..., point_index(config.loss, config.quantiles)]
+            if self.interval_scale:
+                found = widen(point, found, self.interval_scale)
             forecasts.append(SeriesForecast(key, times, point, found))
         return Forecast(self.columns.targets, forecasts, self.columns.id, self.columns.time)
 
@@ -176,6 +183,7 @@ class Forecaster(keras.Model):
             "scaling": {key: {"mean": mean.tolist(), "std": std.tolist()} for key, (mean, std) in self.scaling.items()},
             "calendar": list(self.calendar),
             "training_summary": dict(self.training_summary),
+            "interval_scale": {str(level): factor for level, factor in self.interval_scale.items()},
             "format_version": FORMAT_VERSION,
         }
 

@@ -76,7 +76,7 @@ class ForecastNetwork(keras.layers.Layer):
         self.units = units
         self.layers = layers
         self.bidirectional = bidirectional
-        self.attention_kind = attention
+        self.attention = attention  # its kind; the layer is `attention_layer`, as in the text decoder
         self.dropout = dropout
         self.memory_units = units * (2 if bidirectional else 1)  # the encoder's outputs and merged states
         self.decoder_units = self.memory_units  # the bridge joins both directions' states side by side
@@ -88,7 +88,7 @@ class ForecastNetwork(keras.layers.Layer):
         # No dropout in the decoder: its cells step inside the compiled loop, where drawing masks is a side effect.
         self.rnn_layers = recurrent_stack(cell, self.decoder_units, layers, 0.0, "decoder")
         if self.has_attention:
-            self.attention = Attention(attention, self.decoder_units, self.memory_units, name="attention")
+            self.attention_layer = Attention(attention, self.decoder_units, self.memory_units, name="attention")
             self.attentional = keras.layers.Dense(
                 self.decoder_units, activation="tanh", use_bias=False, name="attentional"
             )
@@ -98,7 +98,7 @@ class ForecastNetwork(keras.layers.Layer):
 
     @property
     def has_attention(self) -> bool:
-        return self.attention_kind != "none"
+        return self.attention != "none"
 
     def build(self, input_shape=None):
         """Create every weight up front: the decoding loop's body must not create variables."""
@@ -113,7 +113,7 @@ class ForecastNetwork(keras.layers.Layer):
             layer.build((None, None, width))
             width = self.decoder_units
         if self.has_attention:
-            self.attention.build_for(self.decoder_units, self.memory_units)
+            self.attention_layer.build_for(self.decoder_units, self.memory_units)
             self.attentional.build((None, self.memory_units + self.decoder_units))
         self.output_layer.build((None, self.decoder_units))
         if self.linear_skip:
@@ -205,7 +205,7 @@ class ForecastNetwork(keras.layers.Layer):
             "units": self.units,
             "layers": self.layers,
             "bidirectional": self.bidirectional,
-            "attention": self.attention_kind,
+            "attention": self.attention,
             "dropout": self.dropout,
             "horizon": self.horizon,
             "lookback": self.lookback,

@@ -5,6 +5,12 @@ the scaling is learned on what is left, and the weights kept are those of the ep
 lowest loss on the windows that forecast the held-out steps. `max_time` and Ctrl-C end the
 training after a step (`seq2seq.training.stopping`), keeping the best weights so far; with a
 checkpoint folder every epoch is saved and `resume_forecaster` continues an interrupted run.
+The kept model's intervals are then calibrated on the same validation windows (`calibration.py`),
+which can only widen them: those windows chose the epoch, so they flatter the model.
+
+The validation loss is computed from the model's predict function, not Keras' separate
+evaluation one: the one traced (or compiled) forward pass serves validation, calibration and
+forecasting, which saves a trace of the decoding loop per training.
 """
 
 from __future__ import annotations
@@ -17,17 +23,33 @@ import keras
 from seq2seq.data.series import SeriesSet, split_by_time, statistics
 from seq2seq.errors import SeriesError
 from seq2seq.forecasting.calendar import calendar_cycles
+from seq2seq.forecasting.calibration import MIN_WINDOWS, interval_factors, widen
 from seq2seq.forecasting.config import ForecastConfig, ForecastTrainConfig
 from seq2seq.forecasting.forecast import percent
 from seq2seq.forecasting.forecaster import Forecaster
-from seq2seq.forecasting.heads import intervals
+from seq2seq.forecasting.heads import intervals, point_index
 from seq2seq.forecasting.loading import load_forecaster
 from seq2seq.forecasting.metrics import coverage
-from seq2seq.forecasting.windows import WindowBatches, training_windows
+from seq2seq.forecasting.windows import full_batches, training_windows
 from seq2seq.host import to_host
 from seq2seq.training.checkpoints import STATE_FILE, CheckpointError, EpochCheckpoint, best_checkpoint, read_state
 from seq2seq.training.selection import KeepBestWeights
 from seq2seq.training.stopping import StopTraining
+
+
+class ValidationLoss(keras.callbacks.Callback):
+    """Puts `val_loss` into each epoch's logs: the compiled loss of the validation windows, forecast by the
+    model's predict function (each step fed the previous forecast). Runs before the callbacks that read it."""
+
+    def __init__(self, validation_data):
+        super().__init__()
+        self.inputs = {name: validation_data[0][name] for name in ("past", "future")}
+        self.targets = validation_data[1]
+
+    def on_epoch_end(self, epoch, logs=None):
+        if logs is not None:
+            predictions = self.model.predict_on_batch(self.inputs)
+            logs["val_loss"] = float(to_host(self.model.loss(self.targets, predictions)))
 
 
 class ScheduledSampling(keras.callbacks.Callback):
@@ -132,7 +154,7 @@ def fit_forecaster(
     monitor = "val_loss" if validation_data else "loss"
     keep_best = KeepBestWeights(monitor, **(best or {}))
     keep_best.best_weights = best_weights
-    callbacks = [keep_best, *callbacks]
+    callbacks = ([ValidationLoss(validation_data)] if validation_data else []) + [keep_best, *callbacks]
     if train_config.patience:
         callbacks.append(keras.callbacks.EarlyStopping(monitor=monitor, patience=train_config.patience))
     if config.scheduled_sampling:
@@ -144,14 +166,15 @@ def fit_forecaster(
         stopper = StopTraining(train_config.max_time)
         callbacks.append(stopper)
     started = time.perf_counter()
-    batches = WindowBatches(x, y, train_config.batch_size, train_config.seed)
-    batches.epoch = initial_epoch
+    windows = len(y)
+    x, y, batch_size = full_batches(x, y, train_config.batch_size, train_config.seed)
     fitted = model.fit(
-        batches,
+        x,
+        y,
+        batch_size=batch_size,
+        shuffle=True,
         epochs=train_config.epochs,
         initial_epoch=initial_epoch,
-        validation_data=validation_data,
-        validation_batch_size=len(validation_data[1]) if validation_data else None,  # one shape, one trace
         callbacks=callbacks,
         verbose=train_config.verbose,
     )
@@ -161,7 +184,7 @@ def fit_forecaster(
     found = keep_best.best_epoch is not None
     model.training_summary.update(
         {
-            "training_windows": int(len(y)),
+            "training_windows": windows,
             "validation_windows": int(len(validation_data[1])) if validation_data else 0,
             "epochs": initial_epoch + len(fitted.epoch),
             "seconds": round(time.perf_counter() - started, 1),
@@ -169,22 +192,41 @@ def fit_forecaster(
             "best_validation_loss": round(keep_best.best_value, 5) if found and validation_data else None,
             "final_training_loss": round(history["loss"][-1], 5) if history.get("loss") else None,
             "stopped_early": None if stopper is None else stopper.reason,
-            "validation_coverage": validation_coverage(model, validation_data) if validation_data else {},
+            **calibrate(model, validation_data),
             "history": history,
         }
     )
     return model
 
 
-def validation_coverage(model: Forecaster, validation_data) -> dict[str, float]:
-    """`{level %: share}`: how many held-out values the kept model's intervals held, forecasting the validation
-    windows as a forecast does (a check of the intervals' calibration; empty for a point model).
+def calibrate(model: Forecaster, validation_data) -> dict:
+    """Set `model.interval_scale` from the validation windows (`calibration.py`) and return what the training summary
+    records: the intervals' coverage of the held-out values before (`validation_coverage`) and after
+    (`calibrated_coverage`), the factors applied and the split-conformal ones before they were raised to at least
+    1 (`conformal_scale`: these windows also chose the epoch); for a point model, or no validation part, no coverage.
 
-    Shares are taken in the windows' normalised units: an interval holds a value there exactly
-    where it holds it in the series' own.
+    Shares and factors are taken in the windows' normalised units: an interval holds a value, and
+    widens by a factor, there exactly as in the series' own.
     """
-    inputs, targets = validation_data
-    values = to_host(model.predict_on_batch({"past": inputs["past"], "future": inputs["future"]}))
+    model.interval_scale = {}
     config = model.config
-    found = intervals(values.astype("float64"), config.loss, config.quantiles, config.levels)
-    return {percent(level): round(coverage(targets, lower, upper), 4) for level, (lower, upper) in found.items()}
+    if not validation_data or not config.probabilistic:
+        return {"validation_coverage": {}}
+    inputs, actual = validation_data
+    values = to_host(model.predict_on_batch({"past": inputs["past"], "future": inputs["future"]})).astype("float64")
+    point = values[..., point_index(config.loss, config.quantiles)]
+    found = intervals(values, config.loss, config.quantiles, config.levels)
+    summary = {"validation_coverage": _coverages(actual, found)}
+    if len(actual) < MIN_WINDOWS:
+        summary["interval_scale"] = f"not calibrated: {len(actual)} validation windows, fewer than {MIN_WINDOWS}"
+        return summary
+    model.interval_scale = interval_factors(actual, point, found, narrow=False)
+    summary["interval_scale"] = {percent(level): round(k, 4) for level, k in model.interval_scale.items()}
+    conformal = interval_factors(actual, point, found)
+    summary["conformal_scale"] = {percent(level): round(k, 4) for level, k in conformal.items()}
+    summary["calibrated_coverage"] = _coverages(actual, widen(point, found, model.interval_scale))
+    return summary
+
+
+def _coverages(actual, found) -> dict[str, float]:
+    return {percent(level): round(coverage(actual, lower, upper), 4) for level, (lower, upper) in found.items()}

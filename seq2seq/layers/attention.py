@@ -14,43 +14,50 @@ from __future__ import annotations
 import keras
 from keras import ops
 
+from seq2seq.layers.former_keys import current_keys
+
 KINDS = ("bahdanau", "luong-dot", "luong-general")
 MASKED_SCORE = -1e9
 
 
 @keras.saving.register_keras_serializable(package="seq2seq")
 class Attention(keras.layers.Layer):
-    """`(query (batch, q_units), memory (batch, src_len, m_units), keys, mask)` to context and weights."""
+    """`(query (batch, q_units), memory (batch, src_len, m_units), keys, mask)` to context and weights.
 
-    def __init__(self, kind: str, query_units: int, memory_units: int, **kwargs):
+    `attention` is the score's kind, one of `KINDS`, named as the command line's `--attention`.
+    """
+
+    def __init__(self, attention: str, query_units: int, memory_units: int, **kwargs):
         super().__init__(**kwargs)
-        if kind not in KINDS:
-            raise ValueError(f"Received an invalid value for argument `kind`, expected one of {KINDS}, got {kind!r}.")
-        self.kind = kind
+        if attention not in KINDS:
+            raise ValueError(
+                f"Received an invalid value for argument `attention`, expected one of {KINDS}, got {attention!r}."
+            )
+        self.attention = attention
         self.query_units = query_units
         self.memory_units = memory_units
-        if kind == "bahdanau":
+        if attention == "bahdanau":
             self.query_projection = keras.layers.Dense(query_units, use_bias=False, name="query_projection")
             self.key_projection = keras.layers.Dense(query_units, use_bias=False, name="key_projection")
             self.score_vector = keras.layers.Dense(1, use_bias=False, name="score_vector")
-        elif kind == "luong-general":
+        elif attention == "luong-general":
             self.key_projection = keras.layers.Dense(query_units, use_bias=False, name="key_projection")
 
     def build_for(self, query_units: int, memory_units: int) -> None:
         """Create the projection weights for queries and memories of these widths."""
-        if self.kind == "bahdanau":
+        if self.attention == "bahdanau":
             self.query_projection.build((None, query_units))
             self.score_vector.build((None, None, self.query_units))
-        if self.kind != "luong-dot":
+        if self.attention != "luong-dot":
             self.key_projection.build((None, None, memory_units))
         self.built = True
 
     def keys(self, memory):
         """What each query is scored against: `(batch, src_len, query_units or m_units)`."""
-        return memory if self.kind == "luong-dot" else self.key_projection(memory)
+        return memory if self.attention == "luong-dot" else self.key_projection(memory)
 
     def call(self, query, memory, keys, mask):
-        if self.kind == "bahdanau":
+        if self.attention == "bahdanau":
             hidden = ops.tanh(keys + ops.expand_dims(self.query_projection(query), 1))
             scores = ops.squeeze(self.score_vector(hidden), -1)
         else:
@@ -64,7 +71,11 @@ class Attention(keras.layers.Layer):
     def get_config(self):
         return {
             **super().get_config(),
-            "kind": self.kind,
+            "attention": self.attention,
             "query_units": self.query_units,
             "memory_units": self.memory_units,
         }
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**current_keys(config, {"kind": "attention"}))

@@ -18,6 +18,7 @@ from __future__ import annotations
 import keras
 from keras import ops
 
+from seq2seq.layers.former_keys import current_keys
 from seq2seq.layers.recurrent import STATE_KINDS
 
 KINDS = ("concat", "sum", "dense", "mean", "zero")
@@ -40,22 +41,28 @@ def zero_rows(like, width: int):
 
 @keras.saving.register_keras_serializable(package="seq2seq")
 class Bridge(keras.layers.Layer):
-    """`(encoder final states (flat), encoder outputs, source mask)` to decoder initial states (flat)."""
+    """`(encoder final states (flat), encoder outputs, source mask)` to decoder initial states (flat).
 
-    def __init__(self, kind, cell, encoder_layers, decoder_layers, bidirectional, units, **kwargs):
+    `bridge` is one of `KINDS` (the command line's `--bridge`); `decoder_units` is the decoder's
+    width, twice the encoder's where `concat` joins a bidirectional encoder's two directions.
+    """
+
+    def __init__(self, bridge, cell, encoder_layers, decoder_layers, bidirectional, decoder_units, **kwargs):
         super().__init__(**kwargs)
-        if kind not in KINDS:
-            raise ValueError(f"Received an invalid value for argument `kind`, expected one of {KINDS}, got {kind!r}.")
-        self.kind = kind
+        if bridge not in KINDS:
+            raise ValueError(
+                f"Received an invalid value for argument `bridge`, expected one of {KINDS}, got {bridge!r}."
+            )
+        self.bridge = bridge
         self.cell = cell
         self.encoder_layers = encoder_layers
         self.decoder_layers = decoder_layers
         self.bidirectional = bidirectional
-        self.units = units
+        self.decoder_units = decoder_units
         self.projections = []
-        if kind in ("dense", "mean"):
+        if bridge in ("dense", "mean"):
             self.projections = [
-                keras.layers.Dense(units, activation="tanh", name=f"bridge_{state}_{layer}")
+                keras.layers.Dense(decoder_units, activation="tanh", name=f"bridge_{state}_{layer}")
                 for layer in range(decoder_layers)
                 for state in STATE_KINDS[cell]
             ]
@@ -63,7 +70,7 @@ class Bridge(keras.layers.Layer):
     def call(self, encoder_states, encoder_outputs, mask):
         kinds = len(STATE_KINDS[self.cell])
         per_layer = kinds * (2 if self.bidirectional else 1)
-        if self.kind == "mean":
+        if self.bridge == "mean":
             weights = ops.expand_dims(ops.cast(mask, encoder_outputs.dtype), -1)
             summary = ops.sum(encoder_outputs * weights, axis=1) / ops.maximum(ops.sum(weights, axis=1), 1.0)
         states = []
@@ -73,10 +80,10 @@ class Bridge(keras.layers.Layer):
                 forward = encoder_states[start + kind]
                 backward = encoder_states[start + kinds + kind] if self.bidirectional else None
                 projection = self.projections[layer * kinds + kind] if self.projections else None
-                if self.kind == "mean":
+                if self.bridge == "mean":
                     states.append(projection(summary))
-                elif self.kind == "zero":
-                    states.append(zero_rows(forward, self.units))
+                elif self.bridge == "zero":
+                    states.append(zero_rows(forward, self.decoder_units))
                 else:
                     states.append(self._merge(forward, backward, projection))
         return states
@@ -84,7 +91,7 @@ class Bridge(keras.layers.Layer):
     def _merge(self, forward, backward, projection):
         if backward is None:
             return projection(forward) if projection else forward
-        if self.kind == "sum":
+        if self.bridge == "sum":
             return forward + backward
         joined = ops.concatenate([forward, backward], axis=-1)
         return projection(joined) if projection else joined
@@ -92,10 +99,14 @@ class Bridge(keras.layers.Layer):
     def get_config(self):
         return {
             **super().get_config(),
-            "kind": self.kind,
+            "bridge": self.bridge,
             "cell": self.cell,
             "encoder_layers": self.encoder_layers,
             "decoder_layers": self.decoder_layers,
             "bidirectional": self.bidirectional,
-            "units": self.units,
+            "decoder_units": self.decoder_units,
         }
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**current_keys(config, {"kind": "bridge", "units": "decoder_units"}))

@@ -18,7 +18,9 @@ from keras import ops
 from seq2seq.compiled_loops import scan
 from seq2seq.data.vocabulary import Vocabulary
 from seq2seq.layers.attention import Attention
+from seq2seq.layers.former_keys import current_keys
 from seq2seq.layers.recurrent import RecurrentStackLayer, run_stack, step_stack
+from seq2seq.layers.token_inputs import TiedOutput
 
 START_ID = Vocabulary.start_id
 IMPOSSIBLE = -1e9  # a logit, log-probability or score below any real one: a token or hypothesis never chosen
@@ -32,39 +34,51 @@ class RecurrentDecoder(RecurrentStackLayer):
     or one step when `tgt_len` is 1) and returns `(logits (batch, tgt_len, vocab), new_states)`,
     plus the attention weights `(batch, tgt_len, src_len)` for attention models; `memory` is
     `(encoder outputs, source mask)` for attention models, else None. `step(token_ids (batch,), states, prepared)`
-    does one step for the search loops, with `prepared = prepare_memory(memory)`.
+    does one step for the search loops, with `prepared = prepare_memory(memory)`. With
+    `tie_embeddings` the output projection scores with the token embedding's matrix (`TiedOutput`).
+
+    Settings take the command line's names: `attention` is its kind (`"none"` for none; the layer
+    itself is `attention_layer`), and `decoder_units` the decoder's width, which is twice the
+    encoder's `units` where a bidirectional encoder's states are joined side by side.
     """
 
     stack_prefix = "decoder"
     token_input_name = "target_tokens"
 
-    def __init__(self, vocab_size, attention="none", memory_units=None, **kwargs):
+    def __init__(
+        self, vocab_size, decoder_units=256, attention="none", memory_units=None, tie_embeddings=False, **kwargs
+    ):
         # With attention, every step's input joins the token to the attentional vector.
-        super().__init__(vocab_size, whole_sequence_inputs=attention == "none", **kwargs)
-        self.attention_kind = attention
+        super().__init__(vocab_size, units=decoder_units, whole_sequence_inputs=attention == "none", **kwargs)
+        self.decoder_units = decoder_units
+        self.attention = attention
         self.memory_units = memory_units
         if attention != "none":
-            self.attention = Attention(attention, self.units, memory_units, name="attention")
-            self.attentional = keras.layers.Dense(self.units, activation="tanh", use_bias=False, name="attentional")
+            self.attention_layer = Attention(attention, decoder_units, memory_units, name="attention")
+            self.attentional = keras.layers.Dense(decoder_units, activation="tanh", use_bias=False, name="attentional")
             self.input_dropout = keras.layers.Dropout(self.dropout, name="input_dropout")
-        self.output_projection = keras.layers.Dense(vocab_size, name="output_projection")
+        self.tie_embeddings = tie_embeddings  # the output projection's matrix is the token embedding's
+        if tie_embeddings:
+            self.output_projection = TiedOutput(vocab_size, self.embedding_dim, decoder_units, name="output_projection")
+        else:
+            self.output_projection = keras.layers.Dense(vocab_size, name="output_projection")
 
     @property
     def has_attention(self) -> bool:
-        return self.attention_kind != "none"
+        return self.attention != "none"
 
     def build(self, token_ids_shape):
         """Create the attention path's weights up front: a loop body must not create variables."""
         if self.has_attention:
             token_width = self.embedding_dim or self.vocab_size
-            input_width = token_width + self.units  # the token's vector and the previous attentional vector
+            input_width = token_width + self.decoder_units  # the token's vector and the previous attentional vector
             for layer in self.rnn_layers:
                 layer.build((None, None, input_width))
-                input_width = self.units
+                input_width = self.decoder_units
             self.token_input.build(token_ids_shape)
-            self.attention.build_for(self.units, self.memory_units)
-            self.attentional.build((None, self.memory_units + self.units))
-            self.output_projection.build((None, self.units))
+            self.attention_layer.build_for(self.decoder_units, self.memory_units)
+            self.attentional.build((None, self.memory_units + self.decoder_units))
+            self.output_projection.build((None, self.decoder_units))
         self.built = True
 
     def call(self, token_ids, states, memory=None, training=None):
@@ -76,13 +90,18 @@ class RecurrentDecoder(RecurrentStackLayer):
         prepared = self.prepare_memory(memory)
         inputs = self.input_dropout(self.token_input.call(token_ids), training=training)
 
-        def one_step(carry, inputs_t):
+        def one_step(carry, step_inputs):
+            inputs_t, real_t = step_inputs
             feed, new_carry, weights = self.attention_step(inputs_t, carry, prepared)
+            # A padded target step carries the states on unchanged, as Keras' masking does without attention.
+            new_carry = [ops.where(real_t, new, old) for new, old in zip(new_carry, carry)]
             return new_carry, (feed, weights)
 
         outputs, keys, mask = prepared
         ys_like = (ops.zeros_like(states[-1]), ops.zeros_like(ops.cast(mask, outputs.dtype)))
-        final_states, (feeds, weights) = scan(one_step, list(states), ops.transpose(inputs, (1, 0, 2)), ys_like)
+        real = ops.expand_dims(ops.transpose(ops.not_equal(token_ids, 0)), -1)  # (tgt_len, batch, 1)
+        step_inputs = (ops.transpose(inputs, (1, 0, 2)), real)
+        final_states, (feeds, weights) = scan(one_step, list(states), step_inputs, ys_like)
         feeds, weights = ops.transpose(feeds, (1, 0, 2)), ops.transpose(weights, (1, 0, 2))
         return self.logits(feeds), list(final_states), weights
 
@@ -91,14 +110,14 @@ class RecurrentDecoder(RecurrentStackLayer):
         if not self.has_attention:
             return None
         outputs, mask = memory
-        return outputs, self.attention.keys(outputs), ops.cast(mask, "bool")
+        return outputs, self.attention_layer.keys(outputs), ops.cast(mask, "bool")
 
     def attention_step(self, inputs_t, states, prepared):
         """One input-feeding step: returns (attentional vector, new states, attention weights)."""
         outputs, keys, mask = prepared
         rnn_states, feed = list(states[:-1]), states[-1]
         top, rnn_states = step_stack(self.rnn_layers, ops.concatenate([inputs_t, feed], axis=-1), rnn_states, self.cell)
-        context, weights = self.attention(top, outputs, keys, mask)
+        context, weights = self.attention_layer(top, outputs, keys, mask)
         feed = self.attentional(ops.concatenate([context, top], axis=-1))
         return feed, rnn_states + [feed], weights
 
@@ -135,10 +154,24 @@ class RecurrentDecoder(RecurrentStackLayer):
 
     def logits(self, outputs):
         """Project to the vocabulary; padding and start ids can never be predicted."""
-        logits = ops.cast(self.output_projection(outputs), "float32")
+        if self.tie_embeddings:
+            logits = ops.cast(self.output_projection(outputs, self.token_input.embeddings), "float32")
+        else:
+            logits = ops.cast(self.output_projection(outputs), "float32")
         ids = ops.arange(self.vocab_size)
         possible = ops.logical_and(ops.not_equal(ids, 0), ops.not_equal(ids, START_ID))
         return ops.where(possible, logits, IMPOSSIBLE)
 
     def get_config(self):
-        return {**super().get_config(), "attention": self.attention_kind, "memory_units": self.memory_units}
+        config = {key: value for key, value in super().get_config().items() if key != "units"}
+        return {
+            **config,
+            "decoder_units": self.decoder_units,
+            "attention": self.attention,
+            "memory_units": self.memory_units,
+            "tie_embeddings": self.tie_embeddings,
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**current_keys(config, {"units": "decoder_units"}))

@@ -1,9 +1,11 @@
 """`LSTM`: Keras' LSTM, run by a fused kernel where one applies.
 
 The layer is `keras.layers.LSTM` with the same weights and results; only the loop over time
-differs. On TensorFlow without a GPU it runs `seq2seq.kernels.tensorflow_lstm.fused_lstm`; with
-a GPU Keras' own cuDNN path is faster, and other backends and configurations (other
-activations, recurrent dropout, unrolling, stateful layers) keep Keras' loop.
+differs. On TensorFlow without a GPU it runs `seq2seq.kernels.tensorflow_lstm.fused_lstm` (with
+a GPU Keras' own cuDNN path is faster); on PyTorch `seq2seq.kernels.torch_lstm.fused_lstm`
+(PyTorch's own LSTM operator: oneDNN on a CPU, cuDNN on a GPU), where Keras' loop runs masked
+sequences step by step in Python. JAX and other configurations (other activations, recurrent
+dropout, unrolling, stateful layers) keep Keras' loop.
 
 With `token_depth`, the layer reads token ids `(batch, time)` as one-hot vectors of that depth
 (the classic recipe's inputs), and the fused kernel turns the one-hot product into a row lookup.
@@ -33,17 +35,27 @@ def keras_loop_only():
 
 
 @functools.cache
-def _tensorflow_without_gpu() -> bool:
-    if keras.backend.backend() != "tensorflow":
-        return False
+def _fused_kernel():
+    """This backend's fused LSTM function, or None: TensorFlow's without a GPU, PyTorch's on any device."""
+    backend = keras.backend.backend()
+    if backend == "torch":
+        from seq2seq.kernels.torch_lstm import fused_lstm
+
+        return fused_lstm
+    if backend != "tensorflow":
+        return None
     import tensorflow as tf
 
-    return not tf.config.list_logical_devices("GPU")
+    if tf.config.list_logical_devices("GPU"):
+        return None
+    from seq2seq.kernels.tensorflow_lstm import fused_lstm
+
+    return fused_lstm
 
 
 @keras.saving.register_keras_serializable(package="seq2seq")
 class LSTM(keras.layers.LSTM):
-    """`keras.layers.LSTM` whose loop runs fused on TensorFlow CPUs; masks must be right-padded.
+    """`keras.layers.LSTM` whose loop runs fused on TensorFlow CPUs and on PyTorch; masks must be right-padded.
 
     `token_depth`: None for feature inputs `(batch, time, features)`; an int for token ids
     `(batch, time)` read as one-hot vectors of that depth.
@@ -70,7 +82,7 @@ class LSTM(keras.layers.LSTM):
         cell = self.cell
         return (
             not _keras_loop_forced
-            and _tensorflow_without_gpu()
+            and _fused_kernel() is not None
             and cell.activation is keras.activations.tanh
             and cell.recurrent_activation is keras.activations.sigmoid
             and not cell.recurrent_dropout
@@ -110,15 +122,13 @@ class LSTM(keras.layers.LSTM):
         return self._fused_loop(sequences, initial_state, mask, dropout_mask)
 
     def _fused_loop(self, sequences, initial_state, mask, dropout_mask):
-        from seq2seq.kernels.tensorflow_lstm import fused_lstm
-
         if isinstance(mask, (list, tuple)):
             mask = mask[0]
         cell = self.cell
         kernel, recurrent_kernel = ops.convert_to_tensor(cell.kernel), ops.convert_to_tensor(cell.recurrent_kernel)
         bias = ops.convert_to_tensor(cell.bias) if cell.use_bias else ops.zeros((4 * cell.units,), kernel.dtype)
         h0, c0 = initial_state
-        return fused_lstm(
+        return _fused_kernel()(
             sequences,
             mask,
             h0,

@@ -8,7 +8,7 @@ from typing import Callable
 from seq2seq.atomic_files import prepare_destination, write_atomically_with
 from seq2seq.errors import ModelFileError
 
-FORMAT_VERSION = 1  # raised when the layout of the model's config changes
+FORMAT_VERSION = 2  # raised when the layout of the model file changes (2: the decoder's `attention_layer` weights)
 MODEL_CLASS = "seq2seq>Seq2Seq"  # the registered name of the saved model class
 
 

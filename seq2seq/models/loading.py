@@ -13,6 +13,7 @@ from seq2seq.errors import ModelFileError
 from seq2seq.models.format import MODEL_CLASS
 from seq2seq.models.precision import check_precision
 from seq2seq.models.seq2seq import Seq2Seq
+from seq2seq.models.weight_names import current_weight_names
 from seq2seq.translation.ensemble import Ensemble
 
 _TRUSTED_PACKAGES = ("keras", "seq2seq")
@@ -121,7 +122,8 @@ def check_model_file(path) -> Path:
 def load_checked(path: Path, what: str, compile: bool):
     """Keras' safe-mode load of a file whose config passed `check_config_is_safe`; its failures as one line."""
     try:
-        return keras.saving.load_model(path, safe_mode=True, compile=compile)
+        with current_weight_names(path) as readable:  # a file written before a layer attribute was renamed
+            return keras.saving.load_model(readable, safe_mode=True, compile=compile)
     except ModelFileError:
         raise
     except (zipfile.BadZipFile, EOFError, KeyError, OSError) as error:

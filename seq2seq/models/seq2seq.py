@@ -7,13 +7,16 @@ from keras import ops
 
 from seq2seq.config import ModelConfig
 from seq2seq.data.vocabulary import Vocabulary
+from seq2seq.errors import ConfigError
 from seq2seq.evaluation.scores import evaluate_model
 from seq2seq.layers.bridge import Bridge, zero_rows
 from seq2seq.layers.decoder import RecurrentDecoder
 from seq2seq.layers.encoder import RecurrentEncoder
 from seq2seq.layers.recurrent import state_names
+from seq2seq.layers.token_inputs import share_token_input
 from seq2seq.models import compile_objects  # noqa: F401  (registers the loss, metric and optimizer a file names)
 from seq2seq.models.format import FORMAT_VERSION, check_format_version, write_atomically
+from seq2seq.models.freezing import freeze_layers, frozen_by_summary
 from seq2seq.models.inference import InferenceModel
 from seq2seq.models.precision import model_precision, set_layers_precision
 from seq2seq.translation.sentence_vectors import encode_texts
@@ -59,6 +62,7 @@ class Seq2Seq(Translating, keras.Model):
         self.training_summary = dict(training_summary or {})
         # `format_version` is checked by `from_config`; files are always written at FORMAT_VERSION.
         config = self.model_config
+        _check_joint_vocabulary(config, self.source_vocab, self.target_vocab)
         self.encoder = RecurrentEncoder(
             len(self.source_vocab),
             cell=config.cell,
@@ -75,22 +79,26 @@ class Seq2Seq(Translating, keras.Model):
             encoder_layers=config.layers,
             decoder_layers=config.decoder_depth,
             bidirectional=config.bidirectional,
-            units=config.decoder_units,
+            decoder_units=config.decoder_units,
             name="bridge",
         )
         self.decoder = RecurrentDecoder(
             len(self.target_vocab),
             cell=config.cell,
-            units=config.decoder_units,
+            decoder_units=config.decoder_units,
             layers=config.decoder_depth,
             embedding_dim=config.embedding_dim,
             dropout=config.dropout,
             attention=config.attention,
             memory_units=config.encoder_output_units,
+            tie_embeddings=config.tie_embeddings,
             name="decoder",
         )
+        if config.tie_embeddings and config.joint_vocab:  # one matrix: source and target inputs, and the output
+            share_token_input(self.encoder, self.decoder.token_input)
         self._inference = _InferenceCache()
         self.build()
+        freeze_layers(self, frozen_by_summary(self.training_summary))  # a fine-tuning's freezing, on every load
 
     def build(self, input_shape=None):
         """Create every weight by running the layers once on a one-token batch."""
@@ -122,13 +130,13 @@ class Seq2Seq(Translating, keras.Model):
         first_feed = zero_rows(outputs[:, 0], self.model_config.decoder_units)
         return states + [first_feed], (outputs, mask)
 
-    def search_start(self, source_ids, expansion: int = 1):
-        """`(decoder states, prepared memory or None)` before a search's first step; the memory has `expansion` rows
+    def search_start(self, source_ids, beam: int = 1):
+        """`(decoder states, prepared memory or None)` before a search's first step; the memory has `beam` rows
         per sentence."""
         states, memory = self.encode(source_ids)
         prepared = self.decoder.prepare_memory(memory)
-        if prepared is not None and expansion > 1:  # one copy of the source per hypothesis
-            prepared = tuple(ops.repeat(part, expansion, axis=0) for part in prepared)
+        if prepared is not None and beam > 1:  # one copy of the source per hypothesis
+            prepared = tuple(ops.repeat(part, beam, axis=0) for part in prepared)
         return states, prepared
 
     def search_step(self, token_ids, states, prepared_memory=None):
@@ -236,6 +244,15 @@ class Seq2Seq(Translating, keras.Model):
 def _named(tensors, names) -> list:
     """Give symbolic tensors output names through identity layers."""
     return [keras.layers.Identity(name=name)(tensor) for name, tensor in zip(names, tensors)]
+
+
+def _check_joint_vocabulary(config: ModelConfig, source_vocab: Vocabulary, target_vocab: Vocabulary) -> None:
+    """A joint-vocabulary model reads both sides with one table of tokens; refuse two different ones."""
+    if config.joint_vocab and source_vocab.tokens != target_vocab.tokens:
+        raise ConfigError(
+            f"joint_vocab needs one vocabulary for both sides, got {len(source_vocab):,} source and "
+            f"{len(target_vocab):,} target tokens that differ; build them with build_vocabularies(..., joint=True)."
+        )
 
 
 def _as_vocabulary(vocab: Vocabulary | dict) -> Vocabulary:

@@ -2,7 +2,7 @@
 
 Every strategy is a `SearchStrategy` (`begin`, `advance`, `result`, `get_config`) that returns
 `(ids (batch, n, length), scores (batch, n))` and says how many rows of the step function it
-runs per sentence (`expansion`). The names below import lazily, so reading a `SearchConfig`
+runs per sentence (`beam`). The names below import lazily, so reading a `SearchConfig`
 loads no Keras.
 """
 

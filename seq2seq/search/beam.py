@@ -18,7 +18,7 @@ from keras import ops
 
 from seq2seq.layers.decoder import IMPOSSIBLE
 from seq2seq.search.state import SearchState, call_step
-from seq2seq.search.strategy import SearchStrategy
+from seq2seq.search.strategy import SearchStrategy, forced_tokens
 
 
 class Beams(NamedTuple):
@@ -30,6 +30,7 @@ class Beams(NamedTuple):
     finished_scores: Any  # (batch, beam) float32: length-normalised, best first
     coverage: Any  # (batch, beam, src_len) float32: the attention each source position has received; or ()
     source_mask: Any  # (batch, src_len) float32: 1 on real source tokens; or ()
+    forced: Any = ()  # (batch, width) int32: each sentence's prefix ids, then zeros; () without prefixes
 
 
 def gnmt_length_penalty(length, alpha: float):
@@ -70,10 +71,6 @@ class BeamSearch(SearchStrategy):
         """Whether the step must also return attention weights `(rows, src_len)`: for the coverage penalty."""
         return self.coverage_penalty > 0
 
-    @property
-    def expansion(self) -> int:
-        return self.beam
-
     def found_before(self, batch, width, source_mask):
         beam = self.beam
         first_only = ops.where(ops.arange(beam) == 0, 0.0, IMPOSSIBLE)  # all beams start equal: expand one
@@ -96,11 +93,13 @@ class BeamSearch(SearchStrategy):
         batch = ops.shape(max_lengths)[0]
         if self.needs_attention:
             log_probs, states, weights = call_step(step, state.rows)
-            coverage = found.coverage + ops.reshape(weights, (batch, beam, -1))
+            # In float32 whatever the model computes in: bfloat16 weights would not add to the float32 coverage.
+            coverage = found.coverage + ops.reshape(ops.cast(weights, "float32"), (batch, beam, -1))
         else:
             log_probs, states = call_step(step, state.rows)
         vocab = ops.shape(log_probs)[-1]
-        log_probs = self._allowed(ops.reshape(log_probs, (batch, beam, vocab)), found.alive, index, end_id)
+        log_probs = ops.reshape(log_probs, (batch, beam, vocab))
+        log_probs = _forced(log_probs, self._allowed(log_probs, found.alive, index, end_id), found.forced, index)
         candidates = ops.reshape(ops.expand_dims(found.alive_scores, -1) + log_probs, (batch, beam * vocab))
         top_scores, top = self._at_limit_only_ends(
             ops.top_k(candidates, 2 * beam), found.alive_scores, log_probs, index, end_id, max_lengths
@@ -116,7 +115,8 @@ class BeamSearch(SearchStrategy):
         if self.needs_attention:
             normalised = normalised + self._coverage_penalty(coverage, found.source_mask, origin)
             coverage = _gather_rows(coverage, new_origin)
-        normalised = ops.where(ends, normalised, IMPOSSIBLE)
+        # Only real hypotheses finish: not those of beams never filled (after a prefix, where one hypothesis went on).
+        normalised = ops.where(ops.logical_and(ends, top_scores > IMPOSSIBLE / 2), normalised, IMPOSSIBLE)
         new_finished_scores, best = ops.top_k(ops.concatenate([found.finished_scores, normalised], axis=1), beam)
         new_finished = _gather_rows(ops.concatenate([found.finished, extended], axis=1), best)
 
@@ -130,8 +130,12 @@ class BeamSearch(SearchStrategy):
         # The n-best are final once the n-th best finished hypothesis beats anything still alive.
         settled = ops.greater_equal(finished_scores[:, self.nbest - 1], reachable)
         at_limit = ops.greater_equal(index + 1, max_lengths)
-        found = Beams(
-            alive, alive_scores, finished, finished_scores, coverage if self.needs_attention else (), found.source_mask
+        found = found._replace(
+            alive=alive,
+            alive_scores=alive_scores,
+            finished=finished,
+            finished_scores=finished_scores,
+            coverage=coverage if self.needs_attention else (),
         )
         rows = state.rows._replace(
             tokens=ops.reshape(ops.take_along_axis(token, keep, axis=1), (-1,)),
@@ -198,6 +202,17 @@ def repeated_ngram_tokens(ids, length, n: int, vocab):
 
     banned = ops.zeros((shape[0], shape[1], vocab), dtype="bool")
     return ops.fori_loop(n - 1, ops.maximum(length, n - 1), mark, banned)
+
+
+def _forced(log_probs, allowed, forced, index):
+    """`allowed (batch, beam, vocab)`, except that a sentence still in its prefix may take only the prefix's token,
+    scored by the model's own `log_probs` (neither `min_length` nor n-gram blocking holds it back)."""
+    forced = forced_tokens(forced, index)
+    if forced is None:
+        return allowed
+    only = ops.expand_dims(ops.one_hot(forced, ops.shape(log_probs)[-1]) > 0, 1)  # (batch, 1, vocab)
+    prefix_step = ops.reshape(ops.greater(forced, 0), (-1, 1, 1))
+    return ops.where(prefix_step, ops.where(only, log_probs, IMPOSSIBLE), allowed)
 
 
 def _gather_rows(ids, picks):

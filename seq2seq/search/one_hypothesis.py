@@ -10,7 +10,7 @@ from typing import Any, NamedTuple
 from keras import ops
 
 from seq2seq.search.state import SearchState, call_step
-from seq2seq.search.strategy import SearchStrategy
+from seq2seq.search.strategy import SearchStrategy, forced_tokens
 
 
 class Chosen(NamedTuple):
@@ -18,6 +18,7 @@ class Chosen(NamedTuple):
 
     output: Any  # (batch, width) int32: the end id, then zeros, once the sentence has ended
     scores: Any  # (batch,) float32
+    forced: Any = ()  # (batch, width) int32: each sentence's prefix ids, then zeros; () without prefixes
 
 
 class SingleHypothesisSearch(SearchStrategy):
@@ -39,12 +40,15 @@ class SingleHypothesisSearch(SearchStrategy):
         """One step for every sentence; ended sentences emit padding and keep their score."""
         index, finished, found = state.index, state.done, state.found
         log_probs, states = call_step(step, state.rows)
-        chosen = ops.where(finished, ops.zeros_like(state.rows.tokens), self.choose(log_probs))
+        choice, forced = self.choose(log_probs), forced_tokens(found.forced, index)
+        if forced is not None:  # a sentence still in its prefix takes the prefix's token
+            choice = ops.where(ops.greater(forced, 0), forced, choice)
+        chosen = ops.where(finished, ops.zeros_like(state.rows.tokens), choice)
         gained = ops.take_along_axis(log_probs, ops.expand_dims(chosen, 1), axis=1)[:, 0]
         ended = ops.logical_or(ops.equal(chosen, end_id), ops.greater_equal(index + 1, state.max_lengths))
-        found = Chosen(
-            ops.slice_update(found.output, (0, index), ops.expand_dims(chosen, 1)),
-            found.scores + ops.where(finished, 0.0, gained),
+        found = found._replace(
+            output=ops.slice_update(found.output, (0, index), ops.expand_dims(chosen, 1)),
+            scores=found.scores + ops.where(finished, 0.0, gained),
         )
         rows = state.rows._replace(tokens=chosen, states=tuple(states))
         return SearchState(index + 1, state.max_lengths, ops.logical_or(finished, ended), found, rows)

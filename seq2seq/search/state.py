@@ -3,7 +3,7 @@
 A `SearchState` holds what every strategy has (the step `index`, shared by every sentence; per
 sentence its `max_lengths` and `done` flags) and two typed parts: `found`, the strategy's own
 per-sentence buffers (a NamedTuple whose tensors all start with the batch axis), and `rows`,
-what the step function reads, one row per hypothesis (`expansion` per sentence). NamedTuples
+what the step function reads, one row per hypothesis (`beam` per sentence). NamedTuples
 are trees on every backend (JAX pytrees, TensorFlow nests, Keras' trees for PyTorch), so a
 compiled `while` loop carries the state as it is. Because sentences never interact, a state
 can be cut down to some of its sentences between steps (`keep_sentences`), so the sentences
@@ -33,7 +33,7 @@ class SearchState(NamedTuple):
     max_lengths: Any  # (batch,) int32: the most tokens each sentence may take
     done: Any  # (batch,) bool: sentences whose result can no longer change
     found: Any  # the strategy's per-sentence NamedTuple, every tensor (batch, ...)
-    rows: Rows  # (batch x expansion, ...)
+    rows: Rows  # (batch x beam, ...)
 
 
 def call_step(step, rows: Rows):
@@ -55,10 +55,10 @@ def run_search(strategy, step, state: SearchState, end_id: int, until=None) -> S
     return state
 
 
-def keep_sentences(state: SearchState, keep, expansion: int) -> SearchState:
+def keep_sentences(state: SearchState, keep, beam: int) -> SearchState:
     """The state of only the sentences at positions `keep` (in that order)."""
     keep = np.asarray(keep, dtype="int32")
-    rows = (keep[:, None] * expansion + np.arange(expansion, dtype="int32")).reshape(-1)
+    rows = (keep[:, None] * beam + np.arange(beam, dtype="int32")).reshape(-1)
     pick_sentences, pick_rows = ops.convert_to_tensor(keep), ops.convert_to_tensor(rows)
     sentences = tree.map_structure(
         lambda value: ops.take(value, pick_sentences, axis=0), (state.max_lengths, state.done, state.found)

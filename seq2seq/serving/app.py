@@ -27,11 +27,13 @@ from seq2seq.serving.limits import (
     check_targets,
     check_unknown,
     check_work,
+    checked_prefixes,
     checked_texts,
     source_ids,
 )
 from seq2seq.serving.refusals import add_error_handlers, failure, without_paths
 from seq2seq.serving.schema import AttentionRequest, ScoreRequest, TranslateRequest, search_config
+from seq2seq.translation.prefixes import continuation
 
 PAGE = Path(__file__).with_name("page.html")
 
@@ -42,7 +44,11 @@ def create_app(model, settings: ServeSettings | None = None) -> FastAPI:
     """A FastAPI application serving `model` (a loaded `Seq2Seq`)."""
     settings = settings or ServeSettings()
     batcher = Batcher(
-        model.translate_nbest, settings.max_batch, settings.max_wait_ms, settings.batching, settings.slice_work
+        lambda items, config: translate_items(model, items, config),
+        settings.max_batch,
+        settings.max_wait_ms,
+        settings.batching,
+        settings.slice_work,
     )
 
     @contextlib.asynccontextmanager
@@ -59,18 +65,28 @@ def create_app(model, settings: ServeSettings | None = None) -> FastAPI:
     @app.post("/translate")
     async def translate(request: TranslateRequest, http: Request):
         """Translate `texts`; `translations` holds the best of each, `hypotheses` the n-best with scores
-        (when `scores` or `nbest` > 1)."""
+        (when `scores` or `nbest` > 1). With a `prefix` (one for all texts, or one per text) every
+        output starts with it, and `continuations` holds what the best one adds after it."""
         config = search_config(request)
         check_search(config, settings)
         texts = checked_texts(request.texts, settings)
         encoded = source_ids(model, texts)
         if config.strict:
             check_unknown(model, texts, encoded)
-        costs = check_work(config, encoded, settings)
-        results = await answered(http, batcher.translate(texts, config, costs), settings, "translating")
+        prefixes, prefix_ids = checked_prefixes(model, request.prefix, len(texts), config, settings)
+        costs = check_work(config, encoded, settings, prefix_ids)
+        items = texts if prefixes is None else list(zip(texts, prefixes))
+        results = await answered(http, batcher.translate(items, config, costs), settings, "translating")
         body = {"translations": [hypotheses[0].text if hypotheses else "" for hypotheses in results]}
+        if prefixes is not None:
+            rest = [[continuation(model.target_vocab, p, h.text) for h in found] for p, found in zip(prefixes, results)]
+            body["continuations"] = [after[0] if after else "" for after in rest]
         if request.scores or config.nbest > 1:
             body["hypotheses"] = [[{"text": h.text, "score": h.score} for h in hypotheses] for hypotheses in results]
+            if prefixes is not None:
+                for hypotheses, after in zip(body["hypotheses"], rest):
+                    for hypothesis, text in zip(hypotheses, after):
+                        hypothesis["continuation"] = text
         return body
 
     @app.post("/score")
@@ -137,6 +153,16 @@ def create_app(model, settings: ServeSettings | None = None) -> FastAPI:
         return HTMLResponse(PAGE.read_text(encoding="utf-8"))
 
     return app
+
+
+def translate_items(model, items: list, config: SearchConfig) -> list:
+    """The batcher's decode: `items` are texts, or `(text, prefix)` pairs where some request in the slice had
+    prefixes (a plain text among them has none)."""
+    if all(isinstance(item, str) for item in items):
+        return model.translate_nbest(items, config)
+    texts = [item if isinstance(item, str) else item[0] for item in items]
+    prefixes = [None if isinstance(item, str) else item[1] for item in items]
+    return model.translate_nbest(texts, config, prefixes=prefixes)
 
 
 async def answered(http: Request, work, settings: ServeSettings, what: str):

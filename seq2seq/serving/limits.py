@@ -3,7 +3,7 @@
 Every cap is refused with a 4xx that names the field, the value and the limit, before the
 request reaches the decoding worker. The work budget bounds what a request costs as a whole:
 beam × output tokens, summed over its texts (an output may hold `max_length` tokens, or, when
-that is not given, 2 × its source tokens + 10).
+that is not given, 2 × its source tokens + 10, and at least its prefix's tokens + 10).
 """
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ from seq2seq.errors import ConfigError, Seq2SeqError, TextError
 from seq2seq.search.config import SearchConfig
 from seq2seq.settings_checks import is_number, require_non_negative_int, require_positive_int
 from seq2seq.text import check
-from seq2seq.translation.translator import default_max_length, unknown_source_tokens
+from seq2seq.translation.prefixes import PrefixError, encode_prefixes
+from seq2seq.translation.translator import output_limit, unknown_source_tokens
 
 SEED_RANGE = (-(2**31), 2**31 - 1)  # what the random generator's state holds
 TEXT_HINT = "send UTF-8 text"
@@ -150,9 +151,50 @@ def check_unknown(model, texts: list[str], encoded: list[list[int]]) -> None:
         )
 
 
-def check_work(config: SearchConfig, encoded: list[list[int]], settings: ServeSettings) -> list[int]:
-    """beam × the most output tokens of each text (what decoding it may cost), once the total is within the budget."""
-    lengths = [config.max_length or default_max_length(len(ids)) for ids in encoded]
+def checked_prefixes(model, prefix, count: int, config: SearchConfig, settings: ServeSettings) -> tuple:
+    """`(prefix texts, their target ids)`, one per text, or `(None, None)` without a prefix.
+
+    `prefix` is one text for every text of the request or a list with one per text; each is
+    held to the text policy and the character cap, and refused where the model cannot force it:
+    a token its target vocabulary lacks, or no room left within `max_length` (or, without one,
+    within the server's `max_output_tokens`).
+    """
+    if prefix is None:
+        return None, None
+    if isinstance(prefix, list):
+        if len(prefix) != count:
+            raise RequestError(f"prefix holds {len(prefix)} texts for {count} texts; send one prefix, or one per text.")
+        names = [f"prefix[{index}]" for index in range(count)]
+    else:
+        prefix, names = [prefix] * count, ["prefix"] * count
+    texts = []
+    for text, name in zip(prefix, names):
+        try:
+            text = check(text, name, hint=TEXT_HINT)
+        except TextError as error:
+            raise RequestError(str(error)) from None
+        if len(text) > settings.max_chars:
+            raise RequestError(f"{name} has {len(text)} characters, at most {settings.max_chars} are allowed.", 413)
+        texts.append(text)
+    try:
+        ids = encode_prefixes(model.target_vocab, texts, count, config.max_length, names)
+    except PrefixError as error:
+        raise RequestError(str(error)) from None
+    except Exception as error:  # the tokenizer's own failure is this prefix's problem
+        raise RequestError(f"a prefix cannot be tokenized ({type(error).__name__}); send plain text.") from None
+    for name, prefix_ids in zip(names, ids):
+        if output_limit(config.max_length, 0, len(prefix_ids)) > settings.max_output_tokens:
+            raise over(f"{name}'s target tokens + 10", len(prefix_ids) + 10, settings.max_output_tokens)
+    return texts, ids
+
+
+def check_work(config: SearchConfig, encoded: list[list[int]], settings: ServeSettings, prefix_ids=None) -> list[int]:
+    """beam × the most output tokens of each text (what decoding it may cost), once the total is within the budget.
+
+    `prefix_ids`, where given, count towards each output's tokens as they do in the search.
+    """
+    prefix_lengths = [len(ids) for ids in prefix_ids] if prefix_ids is not None else [0] * len(encoded)
+    lengths = [output_limit(config.max_length, len(ids), length) for ids, length in zip(encoded, prefix_lengths)]
     if config.min_length and config.max_length is None and config.min_length >= min(lengths):
         raise RequestError(
             f"min_length is {config.min_length}, but an output may hold only {min(lengths)} tokens for "

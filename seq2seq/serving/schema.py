@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import typing
-from typing import Optional
+from typing import Optional, Union
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
@@ -30,6 +30,10 @@ TranslateRequest = create_model(
     __config__=_STRICT,
     texts=(list[str], Field(description="sentences to translate")),
     scores=(bool, Field(False, description="return every hypothesis with its score")),
+    prefix=(
+        Optional[Union[str, list[str]]],
+        Field(None, description="what each output starts with: one text for all texts, or one per text"),
+    ),
     **_search_options(),
 )
 TranslateRequest.__doc__ = (

@@ -23,6 +23,7 @@ import keras
 
 from seq2seq.config import TrainConfig
 from seq2seq.errors import ConfigError
+from seq2seq.models.freezing import freeze_layers, layers_to_freeze
 from seq2seq.models.seq2seq import Seq2Seq
 from seq2seq.training.checkpoints import STATE_FILE, CheckpointError
 from seq2seq.training.distribution import placement_for, precision_policy
@@ -33,7 +34,6 @@ from seq2seq.training.process_setup import enable_compilation_cache
 # six epochs at the full rate gained the most on the new kind of sentence and lost the most on the others;
 # a third kept most of that gain (+10.5 BLEU against +13.5) for less loss, a tenth only half of it.
 FINE_TUNING_LEARNING_RATE = 1e-3
-FREEZABLE = ("embeddings", "encoder")
 UNITS = {"char": "characters", "word": "words", "subword": "pieces", "space": "tokens"}
 # What the summary of a tuned model keeps of its base model's.
 BASE_SUMMARY_KEYS = ("data", "training_pairs", "epochs", "best_epoch", "best_validation_loss", "best_validation_score")
@@ -88,9 +88,7 @@ def fine_tune(
     placement = placement_for(train_config.distribute)
     with placement.scope(), precision_policy(train_config.mixed_precision):
         model = copy_model(base, summary)
-        frozen = layers_to_freeze(model, freeze)
-        for layer in frozen:
-            layer.trainable = False
+        frozen = freeze_layers(model, freeze)  # a model built from this one's file freezes them again
         compile_for_training(model, train_config)  # a new optimizer over the weights left trainable
     model.training_summary["fine_tuning"] = {
         "learning_rate": train_config.learning_rate,
@@ -107,21 +105,6 @@ def copy_model(base: Seq2Seq, training_summary: dict) -> Seq2Seq:
     model = Seq2Seq(base.model_config, base.source_vocab, base.target_vocab, training_summary=training_summary)
     model.set_weights(base.get_weights())
     return model
-
-
-def layers_to_freeze(model: Seq2Seq, freeze: str | None) -> list[keras.layers.Layer]:
-    """The layers that `freeze` names in `model`: none, both token embeddings, or the embeddings and the encoder."""
-    if freeze is None:
-        return []
-    if freeze not in FREEZABLE:
-        raise ConfigError(f"freeze must be one of {', '.join(FREEZABLE)} (or None), got {freeze!r}.")
-    if freeze == "encoder":  # the encoder holds the source embedding; the target one sits in the decoder
-        return [model.encoder, model.decoder.token_input]
-    if model.model_config.embedding_dim is None:
-        raise ConfigError(
-            "the model reads one-hot tokens, so it has no embeddings to freeze; freeze the encoder, or nothing."
-        )
-    return [model.encoder.token_input, model.decoder.token_input]
 
 
 def vocabulary_coverage(model: Seq2Seq, pairs: Sequence[tuple[str, str]]) -> dict:

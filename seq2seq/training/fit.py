@@ -9,9 +9,9 @@ from pathlib import Path
 import keras
 
 from seq2seq.config import ModelConfig, TrainConfig
+from seq2seq.data import vocabulary
 from seq2seq.data.corpus import split_pairs
 from seq2seq.data.pipeline import EncodedPairs, training_dataset
-from seq2seq.data.tokenizers import SubwordTokenizer, tokenizer_from_config
 from seq2seq.data.vocabulary import Vocabulary
 from seq2seq.errors import ConfigError
 from seq2seq.models.compile_objects import Adam, SmoothedTokenCrossentropy, TokenAccuracy
@@ -57,23 +57,16 @@ def validation_split(pairs, train_config: TrainConfig) -> tuple[list, list]:
 
 
 def build_vocabularies(pairs, model_config: ModelConfig, train_config: TrainConfig) -> tuple[Vocabulary, Vocabulary]:
-    """Source and target vocabularies counted on `pairs`, each side with its own tokenizer.
-
-    A subword tokenizer (SentencePiece) is first trained on that side's texts.
-    """
-    vocabularies = []
-    for side in (0, 1):
-        texts = [pair[side] for pair in pairs]
-        if model_config.tokenizer == "subword":
-            tokenizer = SubwordTokenizer.train(texts, model_config.effective_vocab_size, model_config.lowercase)
-            limit = None  # SentencePiece already kept the configured number of pieces
-        else:
-            tokenizer = tokenizer_from_config({"name": model_config.tokenizer, "lowercase": model_config.lowercase})
-            limit = model_config.vocab_size
-        vocabularies.append(
-            Vocabulary.build(texts, tokenizer, max_size=limit, min_frequency=train_config.min_frequency)
-        )
-    return vocabularies[0], vocabularies[1]
+    """Source and target vocabularies counted on `pairs` (one shared by both sides with `joint_vocab`)."""
+    return vocabulary.build_vocabularies(
+        [pair[0] for pair in pairs],
+        [pair[1] for pair in pairs],
+        model_config.tokenizer,
+        model_config.lowercase,
+        model_config.effective_vocab_size,
+        train_config.min_frequency,
+        joint=model_config.joint_vocab,
+    )
 
 
 def training_loss(train_config: TrainConfig) -> keras.losses.Loss:
@@ -193,6 +186,7 @@ def training_batches(
     first_epoch: int = 0,
     fixed_shapes=None,
     placement=None,
+    batch_tokens=None,
 ):
     """Length-bucketed teacher-forcing batches of `pairs` (texts, or `EncodedPairs`) for `model`, from epoch
     `first_epoch` on.
@@ -200,7 +194,7 @@ def training_batches(
     Shuffled when `seed` is given, each epoch by `(seed, epoch)`. With `fixed_shapes` (default:
     where the model compiles per shape, and on several replicas) one shape per bucket (see
     `seq2seq.data.pipeline`). A `placement` of several replicas gets batch sizes it divides, and
-    on JAX each process its own rows.
+    on JAX each process its own rows; with `batch_tokens`, at most that many target positions (not `batch_size`).
     """
     replicas = placement.replicas if placement else 1
     encoded = (
@@ -217,6 +211,7 @@ def training_batches(
         first_epoch=first_epoch,
         replicas=replicas,
         shard=placement.shard if placement else (0, 1),
+        batch_tokens=batch_tokens,
     )
 
 
@@ -229,11 +224,12 @@ def fit(model, train_pairs, validation_pairs, train_config, callbacks=(), initia
 
 
 def _fit(model, train_pairs, validation_pairs, train_config, callbacks, initial_epoch, history, best, placement):
+    size, tokens = train_config.batch_size, train_config.batch_tokens
     batches = training_batches(
-        model, train_pairs, train_config.batch_size, train_config.seed, initial_epoch, placement=placement
+        model, train_pairs, size, train_config.seed, initial_epoch, placement=placement, batch_tokens=tokens
     )
     validation = (
-        training_batches(model, validation_pairs, train_config.batch_size, placement=placement)
+        training_batches(model, validation_pairs, size, placement=placement, batch_tokens=tokens)
         if validation_pairs
         else None
     )
@@ -241,7 +237,7 @@ def _fit(model, train_pairs, validation_pairs, train_config, callbacks, initial_
     monitor = MONITORS[select_by] if validation else "loss"
     keep_best = KeepBestWeights(monitor, mode="min" if select_by == "loss" else "max", **(best or {}))
     if validation and placement.shard[1] > 1:  # each process reads its own rows; a validator reads them all
-        validator = Validator(training_batches(model, validation_pairs, train_config.batch_size), validation_pairs)
+        validator = Validator(training_batches(model, validation_pairs, size, batch_tokens=tokens), validation_pairs)
     else:
         validator = Validator(validation, validation_pairs) if validation else None
     selection, remembered, between = [], None, None

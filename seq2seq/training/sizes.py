@@ -68,10 +68,10 @@ def count_parameters(config: ModelConfig, source_vocabulary: int, target_vocabul
     return total + (decoder + 1) * target_vocabulary
 
 
-def _attention_parameters(kind: str, query: int, memory: int) -> int:
-    if kind == "bahdanau":
+def _attention_parameters(attention: str, query: int, memory: int) -> int:
+    if attention == "bahdanau":
         return query * query + memory * query + query
-    if kind == "luong-general":
+    if attention == "luong-general":
         return memory * query
     return 0
 

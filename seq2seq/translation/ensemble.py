@@ -39,11 +39,11 @@ class Ensemble(Translating):
         """Whether every model attends (what the coverage penalty needs)."""
         return all(model.has_attention for model in self.models)
 
-    def search_start(self, source_ids, expansion: int = 1):
+    def search_start(self, source_ids, beam: int = 1):
         """Each model's initial states, one after another, and a tuple of their memories (`()` where none)."""
         states, memories = [], []
         for model in self.models:
-            model_states, memory = model.search_start(source_ids, expansion)
+            model_states, memory = model.search_start(source_ids, beam)
             states.extend(model_states)
             memories.append(() if memory is None else memory)
         return states, tuple(memories)

@@ -53,5 +53,5 @@ def encode_texts(model, texts, pooling: str = "final", batch_size: int = 256) ->
             for row, vector in zip(rows, to_host(pooled, dtype="float32")):
                 vectors[row] = vector
     if not vectors:
-        return np.zeros((0, config.units * (2 if config.bidirectional else 1)), dtype="float32")
+        return np.zeros((0, config.encoder_output_units), dtype="float32")
     return np.stack(vectors)

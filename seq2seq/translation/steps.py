@@ -26,9 +26,9 @@ class StepModel(Protocol):
         """Whether the step can return attention weights (`attended_search_step`)."""
         ...
 
-    def search_start(self, source_ids, expansion: int = 1) -> tuple:
-        """`(decoder states, memory)` for `source_ids (batch, src_len)`: one state row per sentence, `expansion`
-        memory rows per sentence; the memory is None (or `()`) where the step reads none."""
+    def search_start(self, source_ids, beam: int = 1) -> tuple:
+        """`(decoder states, memory)` for `source_ids (batch, src_len)`: one state row per sentence, `beam`
+        memory rows per sentence (one per hypothesis); the memory is None (or `()`) where the step reads none."""
         ...
 
     def search_step(self, token_ids, states, memory=None) -> tuple:

@@ -44,19 +44,22 @@ class Translating:
         """
         return score_pairs(self, pairs, search, progress, **overrides)
 
-    def translate(self, texts, search=None, **overrides) -> list[str]:
+    def translate(self, texts, search=None, *, prefixes=None, **overrides) -> list[str]:
         """Translate many texts at once; the best hypothesis of each.
 
         `search` is a `SearchConfig`; keyword arguments override its fields (`beam=5`,
         `max_length=40`, `sample=True, seed=1`, ...). Default: compiled batched greedy search.
+        `prefixes` (one text for every input, or one per input, None or "" for none): each
+        output starts with its prefix (read with the target tokenizer) and the search continues it.
         """
-        return [
-            hypotheses[0].text if hypotheses else "" for hypotheses in self.translate_nbest(texts, search, **overrides)
-        ]
+        results = self.translate_nbest(texts, search, prefixes=prefixes, **overrides)
+        return [hypotheses[0].text if hypotheses else "" for hypotheses in results]
 
-    def translate_nbest(self, texts, search=None, progress=None, **overrides) -> list:
+    def translate_nbest(self, texts, search=None, progress=None, *, prefixes=None, **overrides) -> list:
         """The `nbest` best hypotheses `(text, score)` of each text, best first.
 
         `progress(count)`, where given, hears after each batch how many more texts are done.
+        With `prefixes` (as for `translate`) a score counts the prefix's log-probability too, so
+        it is what `score` gives the whole output.
         """
-        return self.translator.search(texts, search_config(search, **overrides), progress)
+        return self.translator.search(texts, search_config(search, **overrides), progress, prefixes)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import warnings
 from collections import OrderedDict
-from typing import NamedTuple
 
 import keras
 import numpy as np
@@ -23,26 +22,24 @@ from seq2seq.layers.decoder import IMPOSSIBLE
 from seq2seq.layers.recurrent import recurrent_dropout_off
 from seq2seq.search.config import SearchConfig
 from seq2seq.search.factory import make_strategy
+from seq2seq.search.hypothesis import Hypothesis, default_max_length
 from seq2seq.search.state import keep_sentences, run_search
+from seq2seq.translation.prefixes import encode_prefixes, forced_ids
 from seq2seq.translation.steps import StepModel
 
 LENGTH_BUCKET = 8  # source lengths and output widths are padded up to a multiple of this
 CHUNK = 4  # search steps between looks at which sentences have ended
 UNLIMITED = 2**31 - 1  # a step count no search reaches
-MIN_ROWS = 128  # below this many hypotheses a batch runs to its end in one loop (looking costs more)
+MIN_WORK = 128 * 4000  # below this many hypotheses x target tokens a batch runs to its end in one loop
 SEARCHERS = 8  # compiled searches a translator keeps, one per strategy setting; the least recently used goes first
 
 
-class Hypothesis(NamedTuple):
-    """One output sentence and its score (log-probability, length-normalised for beam search)."""
-
-    text: str
-    score: float
-
-
-def default_max_length(source_length: int) -> int:
-    """The longest output allowed for a source of `source_length` tokens."""
-    return 2 * source_length + 10
+def output_limit(max_length: int | None, source_length: int, prefix_length: int = 0) -> int:
+    """The most tokens of one output, its prefix counted: `max_length`, or else the default for its source
+    but never fewer than the prefix's tokens + 10."""
+    if max_length is not None:
+        return max_length
+    return max(default_max_length(source_length), prefix_length + 10)
 
 
 def search_config(search: SearchConfig | None = None, **overrides) -> SearchConfig:
@@ -65,8 +62,9 @@ class Translator:
         self.seed_generator = keras.random.SeedGenerator(0)
         self._searchers: OrderedDict[tuple, Searcher] = OrderedDict()  # least recently used first
 
-    def _searcher_for(self, config: SearchConfig) -> "Searcher":
-        key = config.strategy_key
+    def _searcher_for(self, config: SearchConfig, prefixed: bool = False) -> "Searcher":
+        # A prefixed search's state carries one more tensor, so it has its own compiled loop.
+        key = (config.strategy_key, "prefixed") if prefixed else config.strategy_key
         searcher = self._searchers.pop(key, None)
         if searcher is None:
             searcher = Searcher(self.model, make_strategy(config, self.seed_generator), self.compact)
@@ -82,34 +80,42 @@ class Translator:
         report_unknown(unknown_source_tokens(vocabulary, texts, encoded), strict)
         return encoded
 
-    def search(self, texts, config: SearchConfig, progress=None) -> list[list[Hypothesis]]:
+    def search(self, texts, config: SearchConfig, progress=None, prefixes=None) -> list[list[Hypothesis]]:
         """The `config.nbest` best hypotheses of each text, best first, in the caller's order."""
         decode = self.model.target_vocab.decode
         return [
             [Hypothesis(decode(row), float(score)) for row, score in zip(ids, scores) if score > IMPOSSIBLE / 2]
-            for ids, scores in self.search_ids(texts, config, progress)
+            for ids, scores in self.search_ids(texts, config, progress, prefixes)
         ]
 
-    def search_ids(self, texts, config: SearchConfig, progress=None) -> list[tuple[np.ndarray, np.ndarray]]:
+    def search_ids(self, texts, config: SearchConfig, progress=None, prefixes=None) -> list[tuple]:
         """Per text, the output ids `(nbest, width)` (ending with the end id, then padding) and their scores.
 
         `progress(count)`, where given, is called after each batch with the number of texts done.
+        `prefixes` (one text for all, or one per text; see `prefixes.encode_prefixes`) are what
+        each output starts with; its score then counts the prefix's log-probability.
         """
         if isinstance(texts, str):
             raise TypeError("translate() takes a list of texts; wrap a single text in a list.")
         if config.sample and keras.backend.backend() == "jax":
             # A jitted JAX function captures the seed generator's state as a constant.
             raise ConfigError("sampling needs the TensorFlow or PyTorch backend; on JAX use greedy or beam search.")
-        searcher = self._searcher_for(config)
+        prefix_ids = None
+        if prefixes is not None:
+            prefix_ids = encode_prefixes(self.model.target_vocab, prefixes, len(texts), config.max_length)
+            prefix_ids = prefix_ids if any(prefix_ids) else None  # all empty: the plain search
+        searcher = self._searcher_for(config, prefix_ids is not None)
         if config.sample and config.seed is not None:
             state = self.seed_generator.state
             state.assign(ops.cast(ops.convert_to_tensor([config.seed, 0]), state.dtype))
         encoded = self.encode_sources(texts, config.strict)
         results: list = [None] * len(encoded)
         for rows in length_sorted_batches(encoded, config.batch_size):
-            batch, limits, width = batch_shape([encoded[i] for i in rows], config, compiles_per_shape())
+            forced = None if prefix_ids is None else [prefix_ids[i] for i in rows]
+            batch, limits, width = batch_shape([encoded[i] for i in rows], config, compiles_per_shape(), forced)
+            forced = None if forced is None else forced_ids(forced, len(limits), width)
             with recurrent_dropout_off(self.model):  # a mask drawn in a compiled search leaks (JAX)
-                found = searcher.search(batch, limits, width, len(rows))
+                found = searcher.search(batch, limits, width, len(rows), forced)
             for position, row in enumerate(rows):
                 results[row] = found[position]
             if progress is not None:
@@ -122,9 +128,13 @@ class Searcher:
 
     Between runs of `CHUNK` steps it looks at which sentences have ended; once a quarter of
     the batch has, it takes their results and goes on with the others only, so a batch costs
-    what its sentences need rather than what its longest one needs. Under `MIN_ROWS`
-    hypotheses (greedy batches of 64, the last few long sentences) the looks cost more than
-    they save (measured in `benchmarks/decode_attention.py`), so the loop then runs to the end.
+    what its sentences need rather than what its longest one needs. A look costs about as much
+    as a few steps of a small model (each run of the compiled loop has a fixed cost), so below
+    `MIN_WORK` hypotheses x target vocabulary the loop runs to the end: under 128 hypotheses of
+    a 4,000-token model (greedy batches of 64, the last few long sentences; measured in
+    `benchmarks/decode_attention.py`), and for a character model (about 100 tokens), whose
+    steps are cheap and whose outputs are long, at any batch (looking every 4 steps made
+    greedy search 25 % slower there; `benchmarks/decode.py` compares with one uninterrupted loop).
     Sentences never interact in a search, so the results are those of one uninterrupted loop.
     """
 
@@ -135,7 +145,7 @@ class Searcher:
         vocab = model.target_vocab
 
         def begin(source_ids, max_lengths, width):
-            states, memory = model.search_start(source_ids, strategy.expansion)
+            states, memory = model.search_start(source_ids, strategy.beam)
             source_mask = ops.not_equal(source_ids, 0)
             return strategy.begin(states, vocab.start_id, max_lengths, width, memory, source_mask)
 
@@ -152,17 +162,20 @@ class Searcher:
 
         self.begin, self.run = compile_search(begin), compile_state_loop(run)
 
-    def search(self, source_ids, max_lengths, width: int, count: int | None = None) -> list:
+    def search(self, source_ids, max_lengths, width: int, count: int | None = None, forced=None) -> list:
         """Per sentence of the batch, its output ids `(nbest, width)` and scores `(nbest,)`.
 
         Rows from `count` on are filler (where shapes are fixed): their results are None.
+        `forced (rows, width)`, where given, holds each row's prefix ids, then zeros.
         """
         found: list = [None] * len(max_lengths)
         positions = np.arange(len(max_lengths))  # the batch position of each sentence in the state; -1: filler
         positions[len(max_lengths) if count is None else count :] = -1
         state, index = self.begin(source_ids, max_lengths, width), 0
+        if forced is not None:
+            state = self.strategy.with_prefix(state, forced)
         while True:
-            small = len(positions) * self.strategy.expansion < MIN_ROWS  # too small to pay for the looks
+            small = len(positions) * self.strategy.beam * len(self.model.target_vocab) < MIN_WORK  # looks cost more
             index = UNLIMITED if small else index + self.chunk
             state = self.run(state, index)
             done = to_host(state.done)
@@ -176,10 +189,10 @@ class Searcher:
                 positions = np.where(ended, -1, positions)
                 keep = kept_positions(done)
                 if len(keep) < len(positions):
-                    state, positions = keep_sentences(state, keep, self.strategy.expansion), positions[keep]
+                    state, positions = keep_sentences(state, keep, self.strategy.beam), positions[keep]
 
 
-def batch_shape(sources: list[list[int]], config: SearchConfig, fixed: bool) -> tuple[np.ndarray, np.ndarray, int]:
+def batch_shape(sources: list[list[int]], config: SearchConfig, fixed: bool, prefixes=None) -> tuple:
     """The padded source ids `(rows, src_len)`, each row's output limit `(rows,)` and the output width.
 
     By default a batch is as long as its longest source, rounded up to a multiple of 8, and
@@ -187,13 +200,15 @@ def batch_shape(sources: list[list[int]], config: SearchConfig, fixed: bool) -> 
     shape) the few shapes are: source lengths in `length_bucket`'s set; an output width that
     follows from the source length alone; and a power of two of rows (or `batch_size`), the
     filler rows repeating the first source with a limit of 0, so they are done before they begin.
+    `prefixes` (ids per source), where given, count towards each limit (`output_limit`).
     """
-    limits = [config.max_length or default_max_length(len(source)) for source in sources]
+    lengths = [len(ids) for ids in prefixes] if prefixes is not None else [0] * len(sources)
+    limits = [output_limit(config.max_length, len(source), length) for source, length in zip(sources, lengths)]
     if not fixed:
         width = round_up(max(limits), LENGTH_BUCKET)
         return pad_batch(sources, LENGTH_BUCKET), np.asarray(limits, dtype=np.int32), width
     length = length_bucket(max(len(source) for source in sources))
-    width = round_up(config.max_length or default_max_length(length), LENGTH_BUCKET)
+    width = round_up(max(config.max_length or default_max_length(length), *limits), LENGTH_BUCKET)
     rows = min(1 << (len(sources) - 1).bit_length(), max(config.batch_size, len(sources)))
     filler = rows - len(sources)
     return (

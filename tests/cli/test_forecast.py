@@ -8,6 +8,7 @@ import json
 import pytest
 
 from seq2seq.cli import main
+from seq2seq.forecasting.loading import load_forecaster
 from tests.conftest import tiny_model
 from tests.forecasting.series_data import nile_rows, write_csv
 
@@ -22,12 +23,18 @@ def model_path(nile_csv, tmp_path_factory):
     out = tmp_path_factory.mktemp("model") / "nile.keras"
     arguments = ["forecast", "train", nile_csv, "--time", "year", "--target", "flow", "--horizon", "3"]
     arguments += ["--lookback", "8", "--units", "4", "--epochs", "2", "--loss", "quantile", "--out", str(out)]
-    assert main(arguments) == 0
+    assert main([*arguments, "--validation", "12"]) == 0  # 10 validation windows: enough to calibrate the intervals
     return out
 
 
 def test_training_writes_the_model_and_its_checkpoints(model_path, capsys):
     assert model_path.is_file() and (model_path.parent / "nile.keras.checkpoints" / "state.json").is_file()
+
+
+def test_training_stores_interval_factors_calibrated_on_the_validation_part(model_path):
+    model = load_forecaster(model_path)
+    assert model.training_summary["validation_windows"] == 10 and list(model.interval_scale) == [0.8]
+    assert model.interval_scale[0.8] > 0 and model.training_summary["calibrated_coverage"]["80"] >= 0.8
 
 
 def test_predict_writes_the_horizon_after_the_data_with_intervals(model_path, nile_csv, tmp_path, capsys):

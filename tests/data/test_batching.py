@@ -1,11 +1,12 @@
-"""Tests of seq2seq.data.batching: padding and the teacher-forcing arrays."""
+"""Tests of seq2seq.data.batching: padding, the teacher-forcing arrays, and batches sized by target tokens."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from seq2seq.data.batching import pad_batch, round_up, teacher_forcing_arrays
+from seq2seq.data.batching import pad_batch, round_up, sentences_within, teacher_forcing_arrays, token_batch_sizes
+from seq2seq.data.pipeline import BucketedBatches, EncodedPairs
 from seq2seq.data.tokenizers import CharTokenizer, WordTokenizer
 from seq2seq.data.vocabulary import Vocabulary
 
@@ -152,3 +153,91 @@ def test_teacher_forcing_arrays_are_two_dimensional_int32_id_arrays(word_arrays)
     for array in (inputs["encoder_tokens"], inputs["decoder_tokens"], targets):
         assert array.ndim == 2
         assert array.dtype == np.int32
+
+
+# token_batch_sizes, sentences_within
+
+
+def test_token_batch_sizes_fit_as_many_rows_as_the_budget_holds_for_each_width():
+    assert token_batch_sizes([7, 10, 13], 100) == [14, 10, 7]
+
+
+def test_token_batch_sizes_give_one_row_where_the_width_exceeds_the_budget():
+    assert token_batch_sizes([9, 250], 30) == [3, 1]
+
+
+def test_token_batch_sizes_round_down_to_a_multiple_of_the_replicas_but_never_below_them():
+    assert token_batch_sizes([7, 10, 60], 100, replicas=3) == [12, 9, 3]
+
+
+def test_sentences_within_divides_the_budget_by_the_mean_target_width():
+    assert sentences_within(np.array([3, 5, 7]), 50) == 8  # mean 5 plus the end id: 6 per sentence
+    assert sentences_within(np.array([40]), 20) == 1
+    assert sentences_within(np.array([], dtype=np.int64), 9) == 9
+
+
+# BucketedBatches with batch_tokens
+
+
+@pytest.fixture(scope="module")
+def real_encoded(tatoeba_path):
+    from seq2seq.data.corpus import read_tatoeba
+
+    pairs = read_tatoeba(tatoeba_path, limit=1500).pairs[::3]  # 500 pairs of every length of the slice
+    source = Vocabulary.build([s for s, _ in pairs], WordTokenizer())
+    target = Vocabulary.build([t for _, t in pairs], WordTokenizer())
+    return EncodedPairs.encode(pairs, source, target), target
+
+
+def _token_batches(real_encoded, tokens, fixed_shapes, pad_multiple=1, replicas=1):
+    encoded, target = real_encoded
+    return BucketedBatches(
+        encoded,
+        64,  # left aside: the tokens size the batches
+        start_id=target.start_id,
+        end_id=target.end_id,
+        shuffle=True,
+        seed=5,
+        boundaries=None,
+        pad_multiple=pad_multiple,
+        fixed_shapes=fixed_shapes,
+        replicas=replicas,
+        batch_tokens=tokens,
+    )
+
+
+def test_fixed_shape_token_batches_have_one_shape_per_bucket_within_the_token_budget(real_encoded):
+    batches = _token_batches(real_encoded, 70, fixed_shapes=True)
+    shapes = {}
+    for index in range(len(batches)):
+        inputs, targets = batches[index]
+        shape = (*inputs["encoder_tokens"].shape, targets.shape[1])
+        assert inputs["decoder_tokens"].shape == targets.shape and targets.size <= 70
+        shapes.setdefault(shape, 0)
+        shapes[shape] += 1
+    assert set(shapes) == batches.shapes()
+    assert len(batches.shapes()) == sum(1 for members in batches.buckets if len(members)) > 1
+    for rows, _, width in batches.shapes():
+        assert rows == max(1, 70 // width)  # as many rows as the budget holds at the bucket's width
+
+
+def test_token_batches_hold_every_pair_once_and_longer_targets_get_fewer_rows(real_encoded):
+    batches = _token_batches(real_encoded, 70, fixed_shapes=True)
+    rows_seen = sum(int((batches[i][1] != 0).any(axis=1).sum()) for i in range(len(batches)))
+    assert rows_seen == len(real_encoded[0])
+    widths = [width for _, width in batches.widths]
+    assert widths == sorted(widths) and batches.sizes == sorted(batches.sizes, reverse=True)
+    assert batches.sizes[0] > batches.sizes[-1]
+
+
+def test_token_batches_padded_to_their_own_length_stay_within_the_budget_after_rounding(real_encoded):
+    batches = _token_batches(real_encoded, 45, fixed_shapes=False, pad_multiple=8)
+    sizes = [batches[i][1].size for i in range(len(batches))]
+    assert max(sizes) <= 45 and sum(sizes) > 0
+    assert all(batches[i][1].shape[1] % 8 == 0 for i in range(len(batches)))
+
+
+def test_token_batches_for_three_replicas_have_row_counts_they_divide(real_encoded):
+    batches = _token_batches(real_encoded, 90, fixed_shapes=True, replicas=3)
+    assert all(size % 3 == 0 for size in batches.sizes)
+    assert all(batches[i][1].shape[0] % 3 == 0 and batches[i][1].size <= 90 for i in range(len(batches)))

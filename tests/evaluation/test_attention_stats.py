@@ -41,7 +41,7 @@ def test_the_weights_are_those_of_the_greedy_steps():
     from seq2seq.evaluation.attention_stats import _batch_weights, greedy_output_ids
 
     model = tiny_model(attention="luong-general", embedding_dim=5)
-    keys = model.decoder.attention.key_projection.kernel
+    keys = model.decoder.attention_layer.key_projection.kernel
     keys.assign(keys * 3000.0)  # sharpen the untrained attention, so the weights differ from step to step
     texts = ["Who are you?", "Go."]
     outputs = greedy_output_ids(model, texts)

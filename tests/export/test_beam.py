@@ -49,7 +49,7 @@ def keras_step(tokens, states, memory=None):
 def keras_search(config: SearchConfig, hidden, mask, limits):
     """What the Keras strategy for `config` finds with the stub: `(ids (batch, n, width), scores (batch, n))`."""
     strategy = make_strategy(config)
-    rows = strategy.expansion
+    rows = strategy.beam
     step = (
         keras_step
         if config.coverage_penalty

@@ -70,3 +70,17 @@ def test_the_exported_runner_refuses_what_it_cannot_search_as_keras_does(model, 
     ] + ([] if model.has_attention else [({"beam": 3, "coverage_penalty": 0.2}, "needs attention models")]):
         with pytest.raises(ConfigError, match=expected):
             exported.translate_nbest(["Go."], **search)
+
+
+def test_batches_searched_at_once_give_what_one_batch_at_a_time_gives(model, sentences, tmp_path):
+    exported = ExportedTranslator(export_model(model, tmp_path / "onnx", "onnx"))
+    heard = []
+    exported.graphs.workers = 3  # 30 sentences in batches of 7: five batches over three threads
+    together = exported.translate_nbest(sentences, beam=3, nbest=2, batch_size=7, progress=heard.append)
+    exported.graphs.workers = 1
+    alone = exported.translate_nbest(sentences, beam=3, nbest=2, batch_size=7)
+    assert together == alone
+    assert [[h.text for h in found] for found in together] == [
+        [h.text for h in found] for found in model.translate_nbest(sentences, beam=3, nbest=2)
+    ]
+    assert sorted(heard) == [2, 7, 7, 7, 7] and sum(heard) == len(sentences)

@@ -8,7 +8,13 @@ import pytest
 
 from seq2seq.data.series import SeriesColumns, series_from_table, split_by_time, statistics
 from seq2seq.errors import SeriesError
-from seq2seq.forecasting.windows import SMALLEST_SPREAD, forecast_inputs, normalise_window, training_windows
+from seq2seq.forecasting.windows import (
+    SMALLEST_SPREAD,
+    forecast_inputs,
+    full_batches,
+    normalise_window,
+    training_windows,
+)
 from tests.conftest import one_line_error
 from tests.forecasting.series_data import el_nino_start, nile_rows, two_series
 
@@ -104,3 +110,12 @@ def test_future_covariates_must_be_given_over_the_horizon():
     assert "the series has 5 before the 5 held out" in one_line_error(
         SeriesError, forecast_inputs, series_set, series, 6, 2, scaling, [], holdout=5
     )
+
+
+def test_full_batches_repeat_a_few_windows_so_every_batch_is_full():
+    inputs = {"past": np.arange(11 * 2).reshape(11, 2, 1), "future": np.zeros((11, 3, 1))}
+    x, y, size = full_batches(inputs, np.arange(11 * 5).reshape(11, 5, 1), batch_size=4, seed=2)
+    assert size == 4 and len(y) == 12 and len(x["past"]) == len(x["future"]) == 12
+    assert y[:11].tolist() == np.arange(55).reshape(11, 5, 1).tolist()  # every window once, then one repeated
+    assert x["past"][11].tolist() == inputs["past"][y[11, 0, 0] // 5].tolist()  # its inputs travel with it
+    assert full_batches(inputs, y[:11], batch_size=16)[2] == 11  # fewer windows than a batch: one batch of all

@@ -109,3 +109,10 @@ def test_the_keys_are_projected_once_to_the_query_width():
     keys = ops.convert_to_numpy(layer.keys(memory))
     assert keys.shape == (BATCH, SOURCE, QUERY)
     np.testing.assert_allclose(keys, memory @ ops.convert_to_numpy(layer.key_projection.kernel), rtol=1e-5, atol=1e-5)
+
+
+def test_a_config_written_before_the_kind_took_the_name_attention_builds_the_same_layer():
+    config = _attention("luong-general").get_config()
+    former = {**{key: value for key, value in config.items() if key != "attention"}, "kind": "luong-general"}
+    assert config["attention"] == "luong-general" and "kind" not in config
+    assert Attention.from_config(former).get_config() == config

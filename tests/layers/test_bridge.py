@@ -110,3 +110,11 @@ def test_a_bridge_rebuilt_from_its_config_with_the_same_weights_gives_the_same_s
 def test_an_unknown_kind_is_refused_with_the_kinds_it_knows():
     with pytest.raises(ValueError, match="expected one of .*concat.*got 'average'"):
         Bridge("average", "lstm", 1, 1, True, DECODER)
+
+
+def test_a_config_written_with_the_former_keys_kind_and_units_builds_the_same_bridge():
+    config = _bridge("dense")[0].get_config()
+    renamed = {"bridge": "kind", "decoder_units": "units"}
+    former = {renamed.get(key, key): value for key, value in config.items()}
+    assert (config["bridge"], config["decoder_units"]) == ("dense", DECODER) and "kind" not in config
+    assert Bridge.from_config(former).get_config() == config

@@ -60,3 +60,11 @@ def test_the_file_keeps_no_precision_a_model_loads_in_float32_unless_asked(tmp_p
     loaded = load(path)
     assert loaded.precision == "float32"
     assert loaded.translate(SOURCES, beam=3) == float32_translations
+
+
+def test_a_bfloat16_model_searches_with_the_coverage_penalty_and_scores_in_float32():
+    model = tiny_model(seed=3, **ATTENTION)
+    model.set_precision("bfloat16")
+    found = model.translate_nbest(SOURCES[:2], beam=3, nbest=2, coverage_penalty=0.2)
+    assert [len(hypotheses) for hypotheses in found] == [2, 2]
+    assert all(isinstance(score, float) and score <= 0 for hypotheses in found for _, score in hypotheses)

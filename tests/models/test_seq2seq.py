@@ -11,6 +11,7 @@ import pytest
 
 from seq2seq.errors import ConfigError, ModelFileError
 from seq2seq.models.classic import decode_sequence
+from seq2seq.models.format import FORMAT_VERSION
 from seq2seq.models.loading import load
 from seq2seq.translation.translator import default_max_length
 from tests.conftest import tiny_model
@@ -113,6 +114,7 @@ def test_dropping_ended_sentences_from_a_batch_changes_no_result(beam, monkeypat
     compactions = []
     keep = translator.keep_sentences
     monkeypatch.setattr(translator, "keep_sentences", lambda *args: compactions.append(len(args[1])) or keep(*args))
+    monkeypatch.setattr(translator, "MIN_WORK", 0)  # the tiny model is below the size where dropping pays
     compacting = translator.Translator(model).search_ids(texts, config)
     assert len(compactions) >= 2  # the batch was cut down more than once
     for (ids, scores), (one_loop_ids, one_loop_scores) in zip(
@@ -218,5 +220,5 @@ def test_a_model_written_by_a_newer_format_version_is_refused_with_one_sentence(
     with zipfile.ZipFile(path, "w") as archive:
         for name, data in members.items():
             archive.writestr(name, data)
-    with pytest.raises(ModelFileError, match="format version 99, newer than the 1"):
+    with pytest.raises(ModelFileError, match=f"format version 99, newer than the {FORMAT_VERSION} "):
         load(path)

@@ -241,7 +241,7 @@ def test_the_search_state_is_a_typed_tree_that_the_loop_carries_and_cuts():
     state = run_search(search, markov_step, state, END, until=1)
     assert isinstance(state, SearchState) and type(state.found).__name__ == "Beams"
     assert int(state.index) == 1 and to_host(state.done).tolist() == [False, True, False]
-    cut = keep_sentences(state, [2, 0], search.expansion)
+    cut = keep_sentences(state, [2, 0], search.beam)
     assert to_host(cut.max_lengths).tolist() == [6, 9] and to_host(cut.rows.tokens).shape == (4,)
     np.testing.assert_array_equal(to_host(cut.found.alive)[1], to_host(state.found.alive)[0])
     ids, _ = search.result(run_search(search, markov_step, cut, END))

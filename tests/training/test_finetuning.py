@@ -22,7 +22,7 @@ from seq2seq.training.finetuning import (
     fine_tuning_config,
     vocabulary_coverage,
 )
-from seq2seq.training.fit import train, training_batches
+from seq2seq.training.fit import resume, train, training_batches
 from tests.conftest import one_line_error, tiny_model
 
 
@@ -104,6 +104,18 @@ def test_a_frozen_encoder_keeps_every_encoder_weight_and_the_target_embedding(ba
         weights_of(base.encoder, base.decoder.token_input), weights_of(tuned.encoder, tuned.decoder.token_input)
     )
     assert differ(weights_of(*base.decoder.rnn_layers), weights_of(*tuned.decoder.rnn_layers))
+
+
+@pytest.mark.slow
+def test_a_fine_tuning_resumed_from_its_checkpoint_keeps_the_encoder_frozen(base_file, corpus, tmp_path):
+    base = load(base_file)
+    fine_tune(base, corpus[1], tuning(checkpoint_dir=str(tmp_path)), freeze="encoder")
+    resumed = resume(corpus[1], tmp_path, epochs=2)  # the second epoch starts from the first one's file
+    assert not resumed.encoder.trainable and not resumed.decoder.token_input.trainable
+    assert not differ(
+        weights_of(base.encoder, base.decoder.token_input), weights_of(resumed.encoder, resumed.decoder.token_input)
+    )
+    assert differ(weights_of(*base.decoder.rnn_layers), weights_of(*resumed.decoder.rnn_layers))
 
 
 def test_freezing_names_its_choices_and_a_one_hot_model_has_no_embeddings_to_freeze(corpus):

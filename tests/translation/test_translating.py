@@ -25,7 +25,7 @@ class Counting(Translating, keras.layers.Layer):
     source_vocab = target_vocab = VOCABULARY
     has_attention = False
 
-    def search_start(self, source_ids, expansion: int = 1):
+    def search_start(self, source_ids, beam: int = 1):
         return [ops.sum(ops.cast(ops.not_equal(source_ids, 0), "float32"), axis=1, keepdims=True)], None
 
     def search_step(self, token_ids, states, prepared_memory=None):
