@@ -11,7 +11,7 @@ import pytest
 
 from seq2seq.atomic_files import temporary_name
 from seq2seq.cli import main
-from tests.test_files import HOLD_LOCK, dead_pid, unwritable_folder
+from tests.test_atomic_files import HOLD_LOCK, dead_pid, unwritable_folder
 
 PAIRS = "".join(f"w{i} x{i % 3}\tv{i} y{i % 2}\n" for i in range(24))
 TINY = [
