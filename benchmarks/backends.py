@@ -36,21 +36,6 @@ from common import ROOT, TATOEBA, machine, write_result
 BACKENDS = ("tensorflow", "jax", "torch")
 
 
-def one_thread_per_part() -> None:
-    """On PyTorch, TensorFlow's training setting: `cores // 2` threads per operation.
-
-    PyTorch's default (a thread per core per operation) spends its time waiting for threads
-    wherever the cores are shared: on this loaded 2-core machine an attention step took 5-8 s
-    with 2 threads against 0.7-1 s with 1. `configure_training_threads` sets only TensorFlow's.
-    """
-    import keras
-
-    if keras.backend.backend() == "torch":
-        import torch
-
-        torch.set_num_threads(max(1, (os.cpu_count() or 2) // 2))
-
-
 def measure_training(args) -> dict:
     """Child: train on this process's backend with `seq2seq train`'s thread settings; save the model."""
     import keras
@@ -58,7 +43,6 @@ def measure_training(args) -> dict:
     from seq2seq.training.process_setup import configure_training_threads
 
     configure_training_threads()  # (TensorFlow only; before anything runs on it)
-    one_thread_per_part()
 
     import seq2seq
     from seq2seq.config import ModelConfig, TrainConfig
@@ -93,7 +77,6 @@ def measure_attention_steps(args) -> dict:
     from seq2seq.training.process_setup import configure_training_threads
 
     configure_training_threads()
-    one_thread_per_part()
 
     import seq2seq
     from seq2seq.config import ModelConfig, TrainConfig
