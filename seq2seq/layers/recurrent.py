@@ -116,6 +116,7 @@ class RecurrentStackLayer(keras.layers.Layer):
         dropout=0.0,
         bidirectional=False,
         whole_sequence_inputs=True,
+        token_input=None,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -126,7 +127,8 @@ class RecurrentStackLayer(keras.layers.Layer):
         self.layers = layers
         self.embedding_dim = embedding_dim
         self.dropout = dropout
-        self.token_input = token_input_layer(vocab_size, embedding_dim, name=self.token_input_name)
+        # `token_input`: another stack's embedding to read tokens through (one matrix for both sides)
+        self.token_input = token_input or token_input_layer(vocab_size, embedding_dim, name=self.token_input_name)
         self.reads_token_ids = whole_sequence_inputs and embedding_dim is None and cell == "lstm"
         token_depth = vocab_size if self.reads_token_ids else None
         if self.reads_token_ids:  # one-hot vectors hold no weights; only single decoding steps use them

@@ -85,10 +85,3 @@ class TiedOutput(keras.layers.Layer):
             "embedding_dim": self.embedding_dim,
             "width": self.width,
         }
-
-
-def share_token_input(stack: keras.layers.Layer, token_input: keras.layers.Layer) -> None:
-    """Make `stack` (an encoder or decoder) read its tokens through `token_input`, another stack's embedding, in
-    place of its own unused one: one matrix for both, tracked, counted and saved once."""
-    stack._tracker.replace_tracked_value("layers", stack.token_input, token_input)
-    stack.token_input = token_input

@@ -13,7 +13,6 @@ from seq2seq.layers.bridge import Bridge, zero_rows
 from seq2seq.layers.decoder import RecurrentDecoder
 from seq2seq.layers.encoder import RecurrentEncoder
 from seq2seq.layers.recurrent import state_names
-from seq2seq.layers.token_inputs import share_token_input
 from seq2seq.models import compile_objects  # noqa: F401  (registers the loss, metric and optimizer a file names)
 from seq2seq.models.format import FORMAT_VERSION, check_format_version, write_atomically
 from seq2seq.models.freezing import freeze_layers, frozen_by_summary
@@ -92,10 +91,10 @@ class Seq2Seq(Translating, keras.Model):
             attention=config.attention,
             memory_units=config.encoder_output_units,
             tie_embeddings=config.tie_embeddings,
+            # one matrix for the source and target inputs and the output: the encoder's embedding
+            token_input=self.encoder.token_input if config.tie_embeddings and config.joint_vocab else None,
             name="decoder",
         )
-        if config.tie_embeddings and config.joint_vocab:  # one matrix: source and target inputs, and the output
-            share_token_input(self.encoder, self.decoder.token_input)
         self._inference = _InferenceCache()
         self.build()
         freeze_layers(self, frozen_by_summary(self.training_summary))  # a fine-tuning's freezing, on every load
