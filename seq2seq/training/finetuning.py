@@ -17,17 +17,14 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Sequence
-from pathlib import Path
 
 import keras
 
 from seq2seq.config import TrainConfig
-from seq2seq.errors import ConfigError
 from seq2seq.models.freezing import freeze_layers, layers_to_freeze
 from seq2seq.models.seq2seq import Seq2Seq
-from seq2seq.training.checkpoints import STATE_FILE, CheckpointError
 from seq2seq.training.distribution import placement_for, precision_policy
-from seq2seq.training.fit import compile_for_training, fit, validation_split
+from seq2seq.training.fit import compile_for_training, fit, new_run_split
 from seq2seq.training.process_setup import enable_compilation_cache
 
 # A third of a new training's rate (TrainConfig's 0.003). In benchmarks/finetune.py (see docs/training.md),
@@ -65,14 +62,7 @@ def fine_tune(
     """
     train_config = train_config or fine_tuning_config()
     layers_to_freeze(base, freeze)  # a bad choice fails before anything is done
-    if train_config.checkpoint_dir and (Path(train_config.checkpoint_dir) / STATE_FILE).exists():
-        raise CheckpointError(
-            f"{train_config.checkpoint_dir} holds checkpoints of an earlier run; pass --resume to continue it, "
-            "or remove it (or choose another --checkpoint-dir) to start again."
-        )
-    train_pairs, validation_pairs = validation_split(pairs, train_config)
-    if not train_pairs:
-        raise ConfigError("there are no training pairs left; give more data or a smaller validation split.")
+    train_pairs, validation_pairs = new_run_split(pairs, train_config)
     coverage = vocabulary_coverage(base, pairs)
     enable_compilation_cache()
     keras.utils.set_random_seed(train_config.seed)

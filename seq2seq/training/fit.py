@@ -56,6 +56,20 @@ def validation_split(pairs, train_config: TrainConfig) -> tuple[list, list]:
     )
 
 
+def new_run_split(pairs, train_config: TrainConfig) -> tuple[list, list]:
+    """`validation_split` for a run that starts afresh: refused where its checkpoint folder holds an earlier run's,
+    or where no training pair is left."""
+    if train_config.checkpoint_dir and (Path(train_config.checkpoint_dir) / STATE_FILE).exists():
+        raise CheckpointError(
+            f"{train_config.checkpoint_dir} holds checkpoints of an earlier run; pass --resume to continue it, "
+            "or remove it (or choose another --checkpoint-dir) to start again."
+        )
+    train_pairs, validation_pairs = validation_split(pairs, train_config)
+    if not train_pairs:
+        raise ConfigError("there are no training pairs left; give more data or a smaller validation split.")
+    return train_pairs, validation_pairs
+
+
 def build_vocabularies(pairs, model_config: ModelConfig, train_config: TrainConfig) -> tuple[Vocabulary, Vocabulary]:
     """Source and target vocabularies counted on `pairs` (one shared by both sides with `joint_vocab`)."""
     return vocabulary.build_vocabularies(
@@ -95,14 +109,7 @@ def train(
     """Train a new model on `pairs` and return it with the weights of its best epoch."""
     model_config = model_config or ModelConfig()
     train_config = train_config or TrainConfig()
-    if train_config.checkpoint_dir and (Path(train_config.checkpoint_dir) / STATE_FILE).exists():
-        raise CheckpointError(
-            f"{train_config.checkpoint_dir} holds checkpoints of an earlier run; pass --resume to continue it, "
-            "or remove it (or choose another --checkpoint-dir) to start again."
-        )
-    train_pairs, validation_pairs = validation_split(pairs, train_config)
-    if not train_pairs:
-        raise ConfigError("there are no training pairs left; give more data or a smaller validation split.")
+    train_pairs, validation_pairs = new_run_split(pairs, train_config)
     enable_compilation_cache()
     keras.utils.set_random_seed(train_config.seed)
     source_vocab, target_vocab = build_vocabularies(train_pairs, model_config, train_config)
