@@ -267,7 +267,7 @@ def train_or_resume(args, settings: dict, corpus, verbose, stopper, base=None):
     model_config = ModelConfig.from_preset(settings.get("preset", DEFAULT_PRESET), **model_values)
     train_values = {key: settings[key] for key in TrainConfig.field_names() if key in settings}
     train_config = TrainConfig(**train_values, verbose=verbose)
-    check_fits(model_config, corpus.pairs, train_config.batch_size)  # before anything is built
+    check_fits(model_config, corpus.pairs, train_config.batch_size, train_config.batch_tokens)  # before building
     description = f"{len(corpus)} pairs from {', '.join(corpus.sources)}"
     return train(corpus.pairs, model_config, train_config, callbacks=[stopper], data_description=description)
 

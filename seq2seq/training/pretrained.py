@@ -10,6 +10,17 @@ from seq2seq.errors import ConfigError
 def load_pretrained_embeddings(model, train_config: TrainConfig) -> dict:
     """Initialise the embeddings from word-vector files (GloVe / word2vec text); report coverage."""
     report = {}
+    config = model.model_config
+    if (
+        config.joint_vocab
+        and config.tie_embeddings
+        and train_config.source_embeddings
+        and train_config.target_embeddings
+    ):
+        raise ConfigError(
+            "a joint vocabulary with tied embeddings has one matrix for both sides: give --source-embeddings or "
+            "--target-embeddings, not both."
+        )
     sides = (("source", model.encoder, model.source_vocab), ("target", model.decoder, model.target_vocab))
     for side, stack, vocabulary in sides:
         path = getattr(train_config, f"{side}_embeddings")

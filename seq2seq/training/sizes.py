@@ -64,7 +64,10 @@ def count_parameters(config: ModelConfig, source_vocabulary: int, target_vocabul
         total += recurrent_parameters(config.cell, width, decoder)
         width = decoder
     if config.embedding_dim:
-        total += (source_vocabulary + target_vocabulary) * config.embedding_dim
+        shared = config.joint_vocab and config.tie_embeddings  # one matrix for source, target and output
+        total += (target_vocabulary if shared else source_vocabulary + target_vocabulary) * config.embedding_dim
+    if config.tie_embeddings:  # the target embedding scores the tokens: only a bias, and a map to its width
+        return total + target_vocabulary + (0 if decoder == config.embedding_dim else decoder * config.embedding_dim)
     return total + (decoder + 1) * target_vocabulary
 
 
@@ -126,12 +129,6 @@ def memory_limit() -> tuple[int | None, str]:
     if given:
         return parse_size(given), f"{LIMIT_VARIABLE}={given}"
     try:
-        import psutil
-    except ImportError:
-        psutil = None
-    if psutil is not None:
-        return int(psutil.virtual_memory().available), "the memory available now"
-    try:
         with open("/proc/meminfo", encoding="ascii") as handle:
             for line in handle:
                 if line.startswith("MemAvailable:"):
@@ -161,9 +158,18 @@ def format_bytes(count: float) -> str:
     raise AssertionError("unreachable")
 
 
-def check_fits(config: ModelConfig, pairs: Sequence[tuple[str, str]], batch_size: int) -> SizeEstimate:
-    """The estimate for training `config` on `pairs`; ConfigError with the estimate and the limit if it cannot fit."""
+def check_fits(
+    config: ModelConfig, pairs: Sequence[tuple[str, str]], batch_size: int, batch_tokens: int | None = None
+) -> SizeEstimate:
+    """The estimate for training `config` on `pairs`; ConfigError with the estimate and the limit if it cannot fit.
+
+    With `batch_tokens` a batch holds that many target positions, so the batch of the longest
+    pairs has `batch_tokens // longest target` rows (shorter buckets have more rows of the same
+    total size).
+    """
     source_vocabulary, target_vocabulary, source_length, target_length = corpus_sizes(config, pairs)
+    if batch_tokens is not None:
+        batch_size = max(1, batch_tokens // max(target_length, 1))
     found = estimate(config, source_vocabulary, target_vocabulary, batch_size, source_length, target_length)
     limit, where = memory_limit()
     if limit is not None and found.total_bytes > limit:
@@ -172,6 +178,7 @@ def check_fits(config: ModelConfig, pairs: Sequence[tuple[str, str]], batch_size
             "parameters: "
             f"{format_bytes(found.weight_bytes)} with gradients and optimizer state; {format_bytes(found.batch_bytes)} "
             f"for a batch of {batch_size} pairs of up to {source_length} and {target_length} tokens), but the limit is "
-            f"{format_bytes(limit)} ({where}); lower --units, --embedding-dim, --layers, --vocab-size or --batch-size."
+            f"{format_bytes(limit)} ({where}); lower --units, --embedding-dim, --layers, --vocab-size or "
+            f"{'--batch-tokens' if batch_tokens is not None else '--batch-size'}."
         )
     return found

@@ -10,7 +10,7 @@ from seq2seq.config import ModelConfig, TrainConfig
 from seq2seq.errors import ConfigError
 from seq2seq.models.compile_objects import TokenAccuracy
 from seq2seq.training.fit import KeepBestWeights, build_vocabularies, train, training_batches, training_loss
-from tests.conftest import tiny_model
+from tests.conftest import one_line_error, tiny_model
 
 
 def test_token_accuracy_counts_real_tokens_only():
@@ -73,6 +73,25 @@ def test_pretrained_word_vectors_initialise_the_embeddings_of_the_tokens_they_co
     np.testing.assert_allclose(source_rows[model.source_vocab.token_to_id["Go"]], [0.5, 0.25, -1], atol=1e-6)
     np.testing.assert_allclose(target_rows[model.target_vocab.token_to_id["Va"]], [-0.5, 1, 2], atol=1e-6)
     assert "1 of" in model.training_summary["source_embeddings"]
+
+
+def test_one_tied_matrix_for_both_sides_takes_one_file_of_vectors(tmp_path):
+    vectors = tmp_path / "vectors.txt"
+    vectors.write_text("2 3\ngo 0.5 0.25 -1\nva -0.5 1 2\n", encoding="utf-8")
+    pairs = [("Go.", "Va !"), ("Go now.", "Va maintenant !")] * 4
+    config = ModelConfig(units=3, embedding_dim=3, tokenizer="word", joint_vocab=True, tie_embeddings=True)
+    both = {"source_embeddings": str(vectors), "target_embeddings": str(vectors)}
+    message = one_line_error(ConfigError, train, pairs, config, TrainConfig(epochs=1, validation_split=0.0, **both))
+    assert "--source-embeddings or --target-embeddings, not both" in message
+    model = train(
+        pairs,
+        config,
+        TrainConfig(
+            epochs=1, validation_split=0.0, verbose=0, learning_rate=1e-9, **{"target_embeddings": str(vectors)}
+        ),
+    )
+    rows = np.asarray(model.encoder.token_input.embeddings)
+    np.testing.assert_allclose(rows[model.source_vocab.token_to_id["Va"]], [-0.5, 1, 2], atol=1e-6)
 
 
 def test_pretrained_vectors_need_embedded_inputs():

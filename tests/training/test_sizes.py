@@ -40,6 +40,34 @@ def test_the_parameter_count_equals_the_built_models(config):
     )
 
 
+@pytest.mark.parametrize(
+    "joint, tie, config",
+    [
+        (True, False, {}),
+        (False, True, {}),
+        (True, True, {}),
+        (True, True, {"embedding_dim": 5}),  # a decoder wider than the embedding maps to its width first
+        (False, True, {"embedding_dim": 5, "attention": "none", "bridge": "concat"}),
+    ],
+)
+def test_the_parameter_count_of_joint_and_tied_models_equals_the_built_models(joint, tie, config):
+    from tests.models.test_seq2seq_tied import tied_model
+
+    model = tied_model(joint=joint, tie=tie, **config)
+    counted = count_parameters(model.model_config, len(model.source_vocab), len(model.target_vocab))
+    assert counted == model.count_params()
+
+
+def test_batches_by_tokens_are_estimated_by_the_rows_of_the_longest_pairs(monkeypatch):
+    config = ModelConfig(units=7, embedding_dim=5)
+    longest_target = corpus_sizes(config, PAIRS)[3]
+    by_rows = check_fits(config, PAIRS, max(1, 40 // longest_target))
+    assert check_fits(config, PAIRS, 64, batch_tokens=40).batch_bytes == by_rows.batch_bytes
+    monkeypatch.setenv("SEQ2SEQ_MEMORY_LIMIT", "1K")
+    assert "lower --units" in one_line_error(ConfigError, check_fits, config, PAIRS, 64, batch_tokens=40)
+    assert one_line_error(ConfigError, check_fits, config, PAIRS, 64, batch_tokens=40).endswith("--batch-tokens.")
+
+
 def test_the_estimate_grows_with_the_batch_and_the_longest_pair():
     config = ModelConfig(units=7, embedding_dim=5)
     small = estimate(config, 11, 13, batch_size=2, source_length=3, target_length=4)
