@@ -12,7 +12,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 
 from seq2seq.data.tokenizers import SubwordTokenizer, Tokenizer, tokenizer_from_config
-from seq2seq.errors import EmptyVocabularyWarning
+from seq2seq.errors import EmptyVocabularyWarning, UnknownTokensError, UnknownTokensWarning
 
 PAD, UNK, START, END = "<pad>", "<unk>", "<s>", "</s>"
 SPECIAL_TOKENS = (PAD, UNK, START, END)
@@ -127,3 +127,39 @@ def _vocabulary_of(texts: list[str], tokenizer: str, lowercase: bool, size: int 
         return Vocabulary.build(texts, trained, min_frequency=min_frequency)  # SentencePiece kept `size` pieces
     chosen = tokenizer_from_config({"name": tokenizer, "lowercase": lowercase})
     return Vocabulary.build(texts, chosen, max_size=size, min_frequency=min_frequency)
+
+
+def unknown_tokens_in(vocabulary: Vocabulary, texts: Sequence[str], encoded: Sequence[Sequence[int]]) -> list[str]:
+    """Tokens of `texts` outside `vocabulary`, in order of first appearance (`encoded`: their ids)."""
+    unknown: dict[str, None] = {}
+    for text, ids in zip(texts, encoded):
+        if vocabulary.unk_id in ids:
+            unknown.update(dict.fromkeys(vocabulary.unknown_tokens(text)))
+    return list(unknown)
+
+
+def listed_tokens(tokens: Sequence[str], most: int = 20) -> str:
+    """`'a', 'b', ...`: the first `most` tokens, quoted."""
+    return ", ".join(repr(token) for token in tokens[:most]) + (", ..." if len(tokens) > most else "")
+
+
+def report_unknown(unknown: Sequence[str], strict: bool, side: str = "source", stacklevel: int = 3) -> None:
+    """One warning listing the `side`'s tokens read as <unk> (an error when `strict`).
+
+    Shared by the Keras translator, the scorer and the Keras-free exported translator, so that
+    each says it in the same words; `stacklevel` points the warning at the caller's caller.
+    """
+    if not unknown:
+        return
+    use = "read" if side == "source" else "scored"
+    listed = listed_tokens(unknown)
+    if strict:
+        raise UnknownTokensError(
+            f"{len(unknown)} {side} token(s) are not in the model's vocabulary: {listed}; "
+            f"without --strict they are {use} as <unk>."
+        )
+    warnings.warn(
+        f"{len(unknown)} {side} token(s) are not in the model's vocabulary and were {use} as <unk>: {listed}.",
+        UnknownTokensWarning,
+        stacklevel=stacklevel,
+    )

@@ -19,13 +19,13 @@ line naming the file.
 from __future__ import annotations
 
 import sys
-import warnings
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
 import numpy as np
 
-from seq2seq.errors import ConfigError, Seq2SeqError, UnknownTokensError, UnknownTokensWarning
+from seq2seq.data.vocabulary import report_unknown, unknown_tokens_in
+from seq2seq.errors import ConfigError, Seq2SeqError
 from seq2seq.export.beam import IMPOSSIBLE, BeamSearch, greedy_search
 from seq2seq.export.checksums import verify_checksums
 from seq2seq.export.exporter import GRAPH_CHECKS, MANIFEST
@@ -119,7 +119,7 @@ class ExportedTranslator:
         config = (search or SearchConfig()).replace(**overrides)
         self.check_supported(config)
         encoded = [self.source_vocab.encode(text) for text in texts]
-        report_unknown(self.source_vocab, texts, encoded, config.strict)
+        report_unknown(unknown_tokens_in(self.source_vocab, texts, encoded), config.strict)
         found: list = [None] * len(texts)
         workers = self.graphs.workers
         size = min(config.batch_size, max(1, -(-len(texts) // workers)))
@@ -183,27 +183,6 @@ class ExportedTranslator:
             config.beam, config.nbest, config.length_penalty, config.coverage_penalty, config.min_length
         )
         return search(self.step, states, memory, source != 0, start, end, limits)
-
-
-def report_unknown(vocabulary, texts: list[str], encoded: list[list[int]], strict: bool) -> None:
-    """One warning listing the source tokens read as <unk> (an error when `strict`), as the Keras translator's."""
-    unknown: dict[str, None] = {}
-    for text, ids in zip(texts, encoded):
-        if vocabulary.unk_id in ids:
-            unknown.update(dict.fromkeys(vocabulary.unknown_tokens(text)))
-    if not unknown:
-        return
-    listed = ", ".join(repr(token) for token in list(unknown)[:20]) + (", ..." if len(unknown) > 20 else "")
-    if strict:
-        raise UnknownTokensError(
-            f"{len(unknown)} source token(s) are not in the model's vocabulary: {listed}; "
-            "without --strict they are read as <unk>."
-        )
-    warnings.warn(
-        f"{len(unknown)} source token(s) are not in the model's vocabulary and were read as <unk>: {listed}.",
-        UnknownTokensWarning,
-        stacklevel=3,
-    )
 
 
 def main(argv: list[str] | None = None) -> int:

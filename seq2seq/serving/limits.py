@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from seq2seq.data.vocabulary import listed_tokens, unknown_tokens_in
 from seq2seq.errors import ConfigError, Seq2SeqError, TextError
 from seq2seq.search.config import SearchConfig
 from seq2seq.settings_checks import is_number, require_non_negative_int, require_positive_int
 from seq2seq.text import check
 from seq2seq.translation.prefixes import PrefixError, encode_prefixes
-from seq2seq.translation.translator import output_limit, unknown_source_tokens
+from seq2seq.translation.translator import output_limit
 
 SEED_RANGE = (-(2**31), 2**31 - 1)  # what the random generator's state holds
 TEXT_HINT = "send UTF-8 text"
@@ -142,9 +143,9 @@ def source_ids(model, texts: list[str], field_name: str = "texts") -> list[list[
 
 def check_unknown(model, texts: list[str], encoded: list[list[int]]) -> None:
     """With `strict`, refuse source tokens outside the model's vocabulary."""
-    unknown = unknown_source_tokens(model.source_vocab, texts, encoded)
+    unknown = unknown_tokens_in(model.source_vocab, texts, encoded)
     if unknown:
-        listed = ", ".join(repr(token) for token in unknown[:20])
+        listed = listed_tokens(unknown)
         raise RequestError(
             f"{len(unknown)} source token(s) are not in the model's vocabulary: {listed}; "
             "without strict they are read as <unk>."

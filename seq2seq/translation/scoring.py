@@ -12,7 +12,6 @@ batched by length and run in one compiled loop per batch, as the searches are.
 
 from __future__ import annotations
 
-import warnings
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -20,7 +19,8 @@ from keras import ops
 
 from seq2seq.compiled_loops import compile_search, compile_state_loop, compiles_per_shape
 from seq2seq.data.batching import pad_batch
-from seq2seq.errors import ConfigError, UnknownTokensError, UnknownTokensWarning
+from seq2seq.data.vocabulary import report_unknown, unknown_tokens_in
+from seq2seq.errors import ConfigError
 from seq2seq.host import to_host
 from seq2seq.layers.recurrent import recurrent_dropout_off
 from seq2seq.search.beam import gnmt_length_penalty
@@ -30,9 +30,7 @@ from seq2seq.translation.steps import StepModel
 from seq2seq.translation.translator import (
     LENGTH_BUCKET,
     length_bucket,
-    report_unknown,
     search_config,
-    unknown_source_tokens,
 )
 
 
@@ -87,10 +85,12 @@ class Scorer:
         model = self.model
         sources = [source for source, _ in pairs]
         source_ids = [model.source_vocab.encode(text) for text in sources]
-        report_unknown(unknown_source_tokens(model.source_vocab, sources, source_ids), config.strict)
+        report_unknown(unknown_tokens_in(model.source_vocab, sources, source_ids), config.strict, stacklevel=4)
         targets = [target for _, target in pairs]
         target_ids = [model.target_vocab.encode(text) for text in targets]
-        report_unknown_targets(unknown_source_tokens(model.target_vocab, targets, target_ids), config.strict)
+        report_unknown(
+            unknown_tokens_in(model.target_vocab, targets, target_ids), config.strict, side="target", stacklevel=4
+        )
         return self.score_ids(source_ids, target_ids, config, progress)
 
     def score_ids(self, source_ids, target_ids, config: SearchConfig, progress=None) -> list[PairScore]:
@@ -210,20 +210,3 @@ def length_sorted(source_ids, target_ids, batch_size: int) -> list[list[int]]:
     """Indices of the pairs sorted by source length, then target length (stable), cut into batches."""
     order = sorted(range(len(source_ids)), key=lambda i: (len(source_ids[i]), len(target_ids[i])))
     return [order[start : start + batch_size] for start in range(0, len(order), batch_size)]
-
-
-def report_unknown_targets(unknown: list[str], strict: bool) -> None:
-    """One warning listing the target tokens scored as <unk>, or an error in strict mode."""
-    if not unknown:
-        return
-    listed = ", ".join(repr(token) for token in unknown[:20]) + (", ..." if len(unknown) > 20 else "")
-    if strict:
-        raise UnknownTokensError(
-            f"{len(unknown)} target token(s) are not in the model's vocabulary: {listed}; "
-            "without --strict they are scored as <unk>."
-        )
-    warnings.warn(
-        f"{len(unknown)} target token(s) are not in the model's vocabulary and were scored as <unk>: {listed}.",
-        UnknownTokensWarning,
-        stacklevel=4,
-    )

@@ -7,7 +7,6 @@ is brought to one of a few shapes first (see `batch_shape`); elsewhere batches k
 
 from __future__ import annotations
 
-import warnings
 from collections import OrderedDict
 
 import keras
@@ -16,7 +15,8 @@ from keras import ops
 
 from seq2seq.compiled_loops import compile_search, compile_state_loop, compiles_per_shape
 from seq2seq.data.batching import pad_batch, round_up
-from seq2seq.errors import ConfigError, UnknownTokensError, UnknownTokensWarning
+from seq2seq.data.vocabulary import report_unknown, unknown_tokens_in
+from seq2seq.errors import ConfigError
 from seq2seq.host import to_host, to_host_tree
 from seq2seq.layers.decoder import IMPOSSIBLE
 from seq2seq.layers.recurrent import recurrent_dropout_off
@@ -77,7 +77,7 @@ class Translator:
         """Source ids of each text; tokens outside the vocabulary are reported once."""
         vocabulary = self.model.source_vocab
         encoded = [vocabulary.encode(text) for text in texts]
-        report_unknown(unknown_source_tokens(vocabulary, texts, encoded), strict)
+        report_unknown(unknown_tokens_in(vocabulary, texts, encoded), strict, stacklevel=4)
         return encoded
 
     def search(self, texts, config: SearchConfig, progress=None, prefixes=None) -> list[list[Hypothesis]]:
@@ -243,32 +243,6 @@ def kept_positions(done: np.ndarray) -> np.ndarray:
         return going
     size = min(1 << int(len(going) - 1).bit_length(), len(done))
     return np.concatenate([going, np.flatnonzero(done)[: size - len(going)]])
-
-
-def unknown_source_tokens(vocabulary, texts, encoded) -> list[str]:
-    """Tokens of `texts` outside `vocabulary`, in order of first appearance."""
-    unknown: dict[str, None] = {}
-    for text, ids in zip(texts, encoded):
-        if vocabulary.unk_id in ids:
-            unknown.update(dict.fromkeys(vocabulary.unknown_tokens(text)))
-    return list(unknown)
-
-
-def report_unknown(unknown: list[str], strict: bool) -> None:
-    """One warning listing the tokens read as <unk>, or an error in strict mode."""
-    if not unknown:
-        return
-    listed = ", ".join(repr(token) for token in unknown[:20]) + (", ..." if len(unknown) > 20 else "")
-    if strict:
-        raise UnknownTokensError(
-            f"{len(unknown)} source token(s) are not in the model's vocabulary: {listed}; "
-            "without --strict they are read as <unk>."
-        )
-    warnings.warn(
-        f"{len(unknown)} source token(s) are not in the model's vocabulary and were read as <unk>: {listed}.",
-        UnknownTokensWarning,
-        stacklevel=4,
-    )
 
 
 def length_sorted_batches(sequences: list[list[int]], batch_size: int) -> list[list[int]]:
