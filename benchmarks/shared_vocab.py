@@ -27,8 +27,8 @@ from common import RESULTS, ROOT, TATOEBA, machine, write_result
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 SYSTEMS = {
-    "separate": {},
-    "joint": {"joint_vocab": True},
+    "separate": {"joint_vocab": False, "tie_embeddings": False},  # the attention preset's default until it won here
+    "joint": {"joint_vocab": True, "tie_embeddings": False},
     "joint + tied": {"joint_vocab": True, "tie_embeddings": True},
 }
 

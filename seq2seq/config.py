@@ -43,7 +43,7 @@ class ModelConfig:
     dropout: float = 0.0  # dropout on the inputs of every recurrent layer, in training only
     tokenizer: str = "char"  # how text becomes tokens: char, word, subword (SentencePiece), space (items as written)
     lowercase: bool = False  # lower-case text before tokenizing
-    vocab_size: int | None = None  # word: keep the most frequent; subword: pieces per side (default 8000)
+    vocab_size: int | None = None  # per side, or in all if joint: word keeps the most frequent; subword pieces (8000)
     joint_vocab: bool = False  # one vocabulary (one SentencePiece model) of both sides' text, the same ids on each
     tie_embeddings: bool = False  # target embedding = output projection's matrix (and the source's, if joint_vocab)
 
@@ -75,7 +75,7 @@ class ModelConfig:
 
     def _validate_combination(self) -> None:
         if self.tie_embeddings and self.embedding_dim is None:
-            raise ConfigError("tie_embeddings shares an embedding matrix; one-hot inputs have none: set embedding_dim.")
+            raise ConfigError("tie_embeddings needs embedded inputs: set embedding_dim, or --no-tie-embeddings.")
         if self.bridge == "zero" and self.attention == "none":
             raise ConfigError(
                 "bridge 'zero' passes no state, so the decoder would never see the source; "
@@ -104,7 +104,7 @@ class ModelConfig:
 
     @property
     def effective_vocab_size(self) -> int | None:
-        """The vocabulary limit per side, with the subword default filled in."""
+        """The vocabulary limit (per side, or of the one joint vocabulary), with the subword default filled in."""
         if self.tokenizer == "subword" and self.vocab_size is None:
             return DEFAULT_SUBWORD_VOCABULARY
         return self.vocab_size
@@ -159,7 +159,9 @@ PRESETS: dict[str, dict] = {
         "embedding_dim": 256,
         "dropout": 0.1,  # 0.3 lost at every epoch of a 20-minute run (validation 1.423 against 1.413 at epoch 6)
         "tokenizer": "subword",
-        "vocab_size": 4000,  # pieces per side: a smaller softmax trains faster on a CPU
+        "vocab_size": 4000,  # pieces in all (joint), per side without: a smaller softmax trains faster on a CPU
+        "joint_vocab": True,  # one vocabulary, one matrix (also the output projection): in 20 minutes beam-5 BLEU
+        "tie_embeddings": True,  # 47.19 against 45.97 with separate ones, 37 % fewer parameters (3.46 M against 5.51 M)
     },
 }
 

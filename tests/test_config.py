@@ -246,6 +246,23 @@ def test_presets_name_the_three_models_of_the_literature():
     assert ModelConfig(tokenizer="subword").effective_vocab_size == 8000
 
 
+def test_only_the_attention_preset_shares_one_vocabulary_and_ties_its_embeddings_and_both_can_be_switched_off():
+    attention = ModelConfig.from_preset("attention")
+    assert attention.joint_vocab and attention.tie_embeddings
+    for name in ("classic", "bidirectional"):
+        other = ModelConfig.from_preset(name)
+        assert not other.joint_vocab and not other.tie_embeddings
+    assert not ModelConfig().joint_vocab and not ModelConfig().tie_embeddings
+    separate = ModelConfig.from_preset("attention", joint_vocab=False, tie_embeddings=False)
+    assert not separate.joint_vocab and not separate.tie_embeddings
+    assert separate.embedding_dim == attention.embedding_dim == 256
+
+
+def test_tying_one_hot_inputs_names_both_ways_out():
+    message = message_of(ModelConfig, tie_embeddings=True)
+    assert "set embedding_dim" in message and "--no-tie-embeddings" in message
+
+
 @pytest.mark.parametrize(
     "settings, expected",
     [

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import sys
+from argparse import BooleanOptionalAction
 
 from seq2seq.cli.arguments import UsageError, add_force_option, positive_int, read_corpus_given
 from seq2seq.cli.tuning import add_tuning_options, load_base_model, tune
@@ -61,13 +62,13 @@ def add_command(commands) -> None:
     model.add_argument("--tokenizer", choices=TOKENIZERS)
     model.add_argument("--lowercase", action="store_true", default=None)
     model.add_argument("--vocab-size", type=positive_int, help="word: most frequent kept; subword: pieces (8000)")
+    # On with the attention preset; --no-... switches off; not given (None, argparse's default) leaves it to the preset.
     model.add_argument(
-        "--joint-vocab", action="store_true", default=None, help="one vocabulary of both sides' text (same ids)"
+        "--joint-vocab", action=BooleanOptionalAction, help="one vocabulary of both sides' text (same ids)"
     )
     model.add_argument(
         "--tie-embeddings",
-        action="store_true",
-        default=None,
+        action=BooleanOptionalAction,
         help="the target embedding is the output projection (and the source's too with --joint-vocab)",
     )
     training = train.add_argument_group("training")

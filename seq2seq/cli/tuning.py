@@ -41,7 +41,9 @@ def load_base_model(args, settings: dict):
     given = [key for key in KEPT_FROM_BASE if key in settings]
     if given:
         key = given[0]
-        flag = f"--{key.replace('_', '-')}" if getattr(args, key, None) is not None else f"`{key}:` in {args.config}"
+        value = getattr(args, key, None)  # None: not on the command line, so from the settings file
+        switch = "--no-" if value is False else "--"  # --no-joint-vocab and --no-tie-embeddings give False
+        flag = f"{switch}{key.replace('_', '-')}" if value is not None else f"`{key}:` in {args.config}"
         raise UsageError(
             f"seq2seq train: {flag} cannot be combined with --from: a fine-tuning keeps the base model's "
             "architecture and vocabularies; leave it out, or train a new model without --from"

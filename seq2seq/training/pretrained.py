@@ -19,7 +19,7 @@ def load_pretrained_embeddings(model, train_config: TrainConfig) -> dict:
     ):
         raise ConfigError(
             "a joint vocabulary with tied embeddings has one matrix for both sides: give --source-embeddings or "
-            "--target-embeddings, not both."
+            "--target-embeddings, not both (or train separate ones: --no-joint-vocab --no-tie-embeddings)."
         )
     sides = (("source", model.encoder, model.source_vocab), ("target", model.decoder, model.target_vocab))
     for side, stack, vocabulary in sides:

@@ -43,6 +43,19 @@ def test_options_that_would_change_the_base_model_are_refused_by_name(capsys, fo
     assert "--freeze needs --from" in refusal(capsys, folder, monkeypatch, "--freeze", "encoder")
 
 
+def test_switching_off_a_shared_vocabulary_or_tying_is_refused_with_the_flag_as_given(capsys, folder, monkeypatch):
+    assert "--no-joint-vocab cannot be combined with --from" in refusal(
+        capsys, folder, monkeypatch, "--from", "base.keras", "--no-joint-vocab"
+    )
+    assert "--tie-embeddings cannot be combined with --from" in refusal(
+        capsys, folder, monkeypatch, "--from", "base.keras", "--tie-embeddings"
+    )
+    (folder / "separate.yaml").write_text("tie_embeddings: false\n", encoding="utf-8")
+    assert "`tie_embeddings:` in separate.yaml cannot be combined" in refusal(
+        capsys, folder, monkeypatch, "--from", "base.keras", "--config", "separate.yaml"
+    )
+
+
 def test_a_fine_tuning_keeps_the_base_vocabularies_and_records_its_base(capsys, folder, monkeypatch):
     monkeypatch.chdir(folder)
     argv = ["train", "pairs.tsv", "--out", "tuned.keras", "--from", "base.keras", "--freeze", "embeddings"]
