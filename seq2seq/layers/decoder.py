@@ -6,10 +6,13 @@ joined to the previous attentional vector; the top recurrent output queries the 
 outputs; `tanh(W [context; output])` is the new attentional vector, which predicts the token
 and is carried to the next step as the last state. Keras 3's `RNN` takes no per-step
 constants, so that loop is a scan over the one `attention_step` that the search
-uses too.
+uses too; on PyTorch, where that scan is a Python loop of Keras calls, the same arithmetic runs
+as one function over the layers' weights (`seq2seq.kernels.torch_attention`) where it applies.
 """
 
 from __future__ import annotations
+
+import functools
 
 import keras
 import numpy as np
@@ -24,6 +27,16 @@ from seq2seq.layers.token_inputs import TiedOutput
 
 START_ID = Vocabulary.start_id
 IMPOSSIBLE = -1e9  # a logit, log-probability or score below any real one: a token or hypothesis never chosen
+
+
+@functools.cache
+def _torch_attention_kernel():
+    """`seq2seq.kernels.torch_attention` on PyTorch (the teacher-forced attention loop in one function), else None."""
+    if keras.backend.backend() != "torch":
+        return None
+    from seq2seq.kernels import torch_attention
+
+    return torch_attention
 
 
 @keras.saving.register_keras_serializable(package="seq2seq")
@@ -89,6 +102,10 @@ class RecurrentDecoder(RecurrentStackLayer):
             return self.logits(outputs), new_states
         prepared = self.prepare_memory(memory)
         inputs = self.input_dropout(self.token_input.call(token_ids), training=training)
+        kernel = _torch_attention_kernel()
+        if kernel is not None and kernel.decoder_applies(self):
+            feeds, final_states, weights = kernel.run_decoder(self, inputs, token_ids, states, prepared)
+            return self.logits(feeds), final_states, weights
 
         def one_step(carry, step_inputs):
             inputs_t, real_t = step_inputs

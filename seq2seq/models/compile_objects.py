@@ -47,10 +47,13 @@ class SmoothedTokenCrossentropy(keras.losses.Loss):
     def call(self, y_true, y_pred):
         y_true = ops.cast(y_true, "int32")
         log_probs = ops.log_softmax(ops.cast(y_pred, "float32"), axis=-1)
-        possible = ops.cast(y_pred > -1e8, "float32")  # the decoder never emits padding or start
         target = -ops.take_along_axis(log_probs, ops.expand_dims(y_true, -1), axis=-1)[..., 0]
-        spread = -ops.sum(log_probs * possible, axis=-1) / ops.maximum(ops.sum(possible, axis=-1), 1.0)
-        loss = (1.0 - self.label_smoothing) * target + self.label_smoothing * spread
+        if self.label_smoothing:
+            possible = ops.cast(y_pred > -1e8, "float32")  # the decoder never emits padding or start
+            spread = -ops.sum(log_probs * possible, axis=-1) / ops.maximum(ops.sum(possible, axis=-1), 1.0)
+            loss = (1.0 - self.label_smoothing) * target + self.label_smoothing * spread
+        else:  # plain cross-entropy over real tokens (PyTorch's training loss: see training_loss)
+            loss = target
         real = ops.cast(ops.not_equal(y_true, 0), "float32")
         # Keras averages over every position; weight real ones so that is the mean over real tokens.
         share = ops.cast(ops.size(real), "float32") / ops.maximum(ops.sum(real), 1.0)

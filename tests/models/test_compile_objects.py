@@ -67,3 +67,16 @@ def test_each_object_keeps_the_registered_name_that_saved_files_hold(make, name)
     assert keras.saving.get_registered_name(type(made)) == name
     assert keras.saving.serialize_keras_object(made)["registered_name"] == name
     assert keras.saving.get_registered_object(name) is type(made)
+
+
+def test_the_loss_without_smoothing_is_keras_sparse_cross_entropy_over_real_tokens():
+    """PyTorch trains with it instead of Keras' sparse loss (which moves the vocabulary axis there): same value."""
+    rng = np.random.default_rng(0)
+    targets = rng.integers(1, 7, (3, 5))
+    targets[0, 3:], targets[2, 1:] = 0, 0  # padding
+    logits = rng.normal(size=(3, 5, 7)).astype("float32")
+    logits[..., 0] = -1e9  # the decoder never emits padding
+    keras_loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True, ignore_class=0)(targets, logits)
+    ours = SmoothedTokenCrossentropy(0.0)(targets, logits)
+    np.testing.assert_allclose(float(ours), float(keras_loss), rtol=1e-6)
+    assert abs(float(SmoothedTokenCrossentropy(0.1)(targets, logits)) - float(ours)) > 1e-3  # the spread term counts
