@@ -85,10 +85,8 @@ def build_vocabularies(pairs, model_config: ModelConfig, train_config: TrainConf
 
 def training_loss(train_config: TrainConfig) -> keras.losses.Loss:
     """Cross-entropy (label-smoothed if asked), the mean over real target tokens: padding (id 0) counts for nothing."""
-    if train_config.label_smoothing:
+    if train_config.label_smoothing or keras.backend.backend() == "torch":  # Keras' moves the vocabulary axis there
         return SmoothedTokenCrossentropy(train_config.label_smoothing)
-    if keras.backend.backend() == "torch":  # Keras' sparse loss moves the vocabulary axis to the middle there
-        return SmoothedTokenCrossentropy(0.0)  # the same value over the last axis
     return keras.losses.SparseCategoricalCrossentropy(from_logits=True, ignore_class=0)
 
 
